@@ -1,0 +1,28 @@
+"""The JSON API (`/api/...`, schema at `/api/openapi.json`); each app adds a router."""
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+
+from onewindow.core.errors import DomainError
+
+api = NinjaAPI(title="OneWindow API", version="1", urls_namespace="api", docs_url="/docs")
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    body = {"detail": exc.message}
+    if exc.field:
+        body["field"] = exc.field
+    return api.create_response(request, body, status=exc.status_code)
+
+
+def _register_routers() -> None:
+    from onewindow.core.api import router as core_router
+    from onewindow.accounts.api import router as accounts_router
+
+    api.add_router("/core/", core_router)
+    api.add_router("/accounts/", accounts_router)
+
+
+_register_routers()

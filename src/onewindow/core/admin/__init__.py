@@ -1,0 +1,1 @@
+"""Admin screens for core reference data, one module per concern."""

@@ -1,0 +1,19 @@
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from onewindow.core import request_context
+
+
+class RequestContextMiddleware:
+    """Binds the client IP for the audit ledger and sets the Content-Security-Policy."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with request_context.bind(ip=request.META.get("REMOTE_ADDR")):
+            response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response
