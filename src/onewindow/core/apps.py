@@ -8,6 +8,6 @@ class CoreConfig(AppConfig):
     verbose_name = _("平台基础")
 
     def ready(self) -> None:
-        from onewindow.core import sweeps
+        from onewindow.core import periodic
 
-        sweeps.autodiscover()
+        periodic.autodiscover()
