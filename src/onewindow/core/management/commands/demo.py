@@ -1,0 +1,28 @@
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+
+class Command(BaseCommand):
+    help = _("载入演示数据（可重复执行）：行政区划、部门、工作日历、各角色账户")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet-logins", action="store_true", help=_("不打印演示账户清单"))
+
+    def handle(self, *args, quiet_logins: bool, **options):
+        from onewindow.accounts import demo as accounts_demo
+        from onewindow.core import demo_regions
+
+        counts = demo_regions.load()
+        self.stdout.write(_("行政区划与部门：%(counts)s") % {"counts": counts})
+        call_command("calendar_seed", verbosity=0)
+        logins = accounts_demo.load()
+        if quiet_logins:
+            return
+        self.stdout.write("")
+        self.stdout.write(_("演示账户（密码均为各行所示）："))
+        for login in logins:
+            line = f"  {login['role']:<16} {login['username']:<22} {login['password']}"
+            if login.get("totp_secret"):
+                line += "  " + _("动态口令密钥 %(secret)s") % {"secret": login["totp_secret"]}
+            self.stdout.write(line)
