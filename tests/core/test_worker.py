@@ -1,0 +1,74 @@
+"""The worker: persisted tasks run after a restart, and sweeps are enqueued once while pending."""
+
+import pytest
+from django.core.management import call_command
+from django_tasks import task
+from django_tasks_db.models import DBTaskResult
+
+from onewindow.core import periodic
+
+calls: list[str] = []
+
+
+@periodic.sweep(every_seconds=60)
+def count_test_sweep() -> int:
+    calls.append("swept")
+    return 1
+
+
+@task()
+def remember(value: str) -> str:
+    calls.append(value)
+    return value.upper()
+
+
+@pytest.fixture(autouse=True)
+def fresh_state():
+    calls.clear()
+    for item in periodic.registry.values():
+        item.last_enqueued = 0.0
+    yield
+
+
+def run_worker_until_idle():
+    call_command("db_worker", queue_name="*", batch=True, startup_delay=False, reload=False, verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_enqueued_task_survives_a_worker_restart():
+    result = remember.enqueue("受理")
+    # Nothing runs until a worker starts: the job is only a row in the database.
+    assert DBTaskResult.objects.get(id=result.id).status == "READY"
+    assert calls == []
+
+    run_worker_until_idle()
+
+    assert calls == ["受理"]
+    row = DBTaskResult.objects.get(id=result.id)
+    assert row.status == "SUCCESSFUL"
+    assert row.return_value == "受理"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_due_sweep_is_enqueued_once_and_runs_in_the_worker():
+    name = f"{__name__}.count_test_sweep"
+    assert name in periodic.enqueue_due(now=1000.0)
+    # Due again later, but its first run is still queued: not enqueued twice.
+    periodic.registry[name].last_enqueued = 0.0
+    assert name not in periodic.enqueue_due(now=2000.0)
+    queued = DBTaskResult.objects.filter(task_path=periodic.run_sweep.module_path, args_kwargs__args=[name])
+    assert queued.count() == 1
+
+    run_worker_until_idle()
+
+    assert calls == ["swept"]
+    assert queued.get().status == "SUCCESSFUL"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sweep_is_not_enqueued_before_its_interval():
+    name = f"{__name__}.count_test_sweep"
+    assert name in periodic.enqueue_due(now=1000.0)
+    run_worker_until_idle()
+    assert name not in periodic.enqueue_due(now=1030.0)
+    assert name in periodic.enqueue_due(now=1061.0)
