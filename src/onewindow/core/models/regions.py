@@ -7,7 +7,11 @@ from onewindow.core.models.base import TimeStampedModel
 
 
 class Region(TimeStampedModel):
-    """An administrative region (GB/T 2260; 12-digit statistical codes below county)."""
+    """An administrative region (GB/T 2260; 12-digit statistical codes below county).
+
+    Written only through `onewindow.core.services.regions`, which derives `level` from the
+    code, checks the parent the code implies and sets `path`.
+    """
 
     code = models.CharField(_("区划代码"), max_length=12, unique=True, validators=[validate_region_code])
     name = models.CharField(_("名称"), max_length=100)
