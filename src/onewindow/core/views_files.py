@@ -1,0 +1,33 @@
+"""File downloads: only through the random token URL, only for readers `files.can_read` allows."""
+
+import logging
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest
+from django.views.decorators.http import require_safe
+
+from onewindow.core import files
+from onewindow.core.errors import NotFound
+
+logger = logging.getLogger(__name__)
+
+
+@login_required
+@require_safe
+def download(request: HttpRequest, token: str) -> FileResponse:
+    """The file as an attachment; anyone who may not read it gets the same 404 as a bad token."""
+    try:
+        stored = files.file_for_download(actor=request.user, token=token)
+        handle = files.open_stored(stored)
+    except NotFound:
+        raise Http404 from None
+    except FileNotFoundError:
+        logger.error("stored file %s is missing from disk", stored.pk)
+        raise Http404 from None
+    response = FileResponse(handle, content_type=stored.content_type)
+    response["Content-Disposition"] = files.content_disposition(stored.original_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    # Should a browser render it anyway, the document gets no script, no origin, no requests.
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
