@@ -1,0 +1,177 @@
+"""Who may do what, and over which part of the administration.
+
+Selectors and services everywhere scope their queries with these helpers:
+
+- `has_role(user, role, department=..., region=...)`: an active role assignment covering that scope;
+- `staff_departments(user)`: the departments a staff member works in or holds a role in;
+- `scope_regions(user)`: the regions a region-scoped role (supervisor) covers, with everything below;
+- `scope_q(user, ...)`: the two combined as a filter on another model;
+- `may_decide(user, department, item_code)`: whether a chief representative may decide an item;
+- `staff_required` and `role_required(...)`: view decorators for the staff workbench.
+"""
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render, resolve_url
+
+from onewindow.accounts.choices import AccountKind, Role
+from onewindow.accounts.models import ChiefRepresentativeAuthorisation, RoleAssignment, StaffProfile
+from onewindow.core.models import Department, Region
+
+
+def _is_active_user(user: Any) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def _region_and_ancestor_paths(region: Region) -> list[str]:
+    """"520000/520300/520302/" → ["520000/", "520000/520300/", "520000/520300/520302/"]."""
+    parts = [part for part in region.path.split("/") if part]
+    return ["".join(f"{code}/" for code in parts[: i + 1]) for i in range(len(parts))]
+
+
+def active_assignments(user: Any) -> QuerySet[RoleAssignment]:
+    if not _is_active_user(user):
+        return RoleAssignment.objects.none()
+    return RoleAssignment.objects.active().filter(user=user)
+
+
+def has_role(user: Any, role: str, *, department: Department | None = None, region: Region | None = None) -> bool:
+    """True if `user` holds `role` now, and, when a scope is given, the role covers it.
+
+    A department is covered by an assignment to that department or to its region or any region
+    above; a region by an assignment to that region or any region above it.
+    """
+    assignments = active_assignments(user).filter(role=role)
+    if department is not None:
+        assignments = assignments.filter(
+            Q(department=department) | Q(region__path__in=_region_and_ancestor_paths(department.region))
+        )
+    if region is not None:
+        assignments = assignments.filter(region__path__in=_region_and_ancestor_paths(region))
+    return assignments.exists()
+
+
+def is_platform_admin(user: Any) -> bool:
+    return _is_active_user(user) and (user.is_superuser or has_role(user, Role.PLATFORM_ADMIN))
+
+
+def admin_departments(user: Any) -> QuerySet[Department]:
+    """Departments whose staff and roles `user` administers (as department administrator)."""
+    ids = active_assignments(user).filter(role=Role.DEPARTMENT_ADMIN).values("department_id")
+    return Department.objects.filter(pk__in=ids)
+
+
+def staff_departments(user: Any) -> QuerySet[Department]:
+    """The departments a staff member works in (profile) or holds a department role in."""
+    if not _is_active_user(user) or user.kind != AccountKind.STAFF:
+        return Department.objects.none()
+    by_role = active_assignments(user).filter(department__isnull=False).values("department_id")
+    by_profile = StaffProfile.objects.filter(user=user).values("department_id")
+    return Department.objects.filter(Q(pk__in=by_role) | Q(pk__in=by_profile))
+
+
+def _scope_paths(user: Any) -> list[str]:
+    if not _is_active_user(user) or user.kind != AccountKind.STAFF:
+        return []
+    return list(active_assignments(user).filter(region__isnull=False).values_list("region__path", flat=True))
+
+
+def _path_q(field: str, paths: Iterable[str]) -> Q:
+    q = Q(pk__in=[])
+    for path in paths:
+        q |= Q(**{f"{field}__startswith": path})
+    return q
+
+
+def scope_regions(user: Any) -> QuerySet[Region]:
+    """The regions a region-scoped role covers: each assigned region and everything below it."""
+    paths = _scope_paths(user)
+    if not paths:
+        return Region.objects.none()
+    return Region.objects.filter(_path_q("path", paths))
+
+
+def scope_q(user: Any, *, department_field: str = "department", region_field: str = "department__region") -> Q:
+    """A filter for rows a staff member may see: their departments' rows, and rows anywhere in
+    the regions their region-scoped roles cover. Matches nothing for anyone else."""
+    departments = staff_departments(user)
+    q = Q(**{f"{department_field}__in": departments.values("pk")})
+    paths = _scope_paths(user)
+    if paths:
+        q |= _path_q(f"{region_field}__path", paths)
+    return q
+
+
+def may_decide(user: Any, department: Department, item_code: str | None = None) -> bool:
+    """Whether `user` may decide (as 首席代表) for `department`, for `item_code` if given.
+
+    Needs both the approver role in the department and a written authorisation in force today
+    that covers the item (or all items of the department).
+    """
+    if not has_role(user, Role.APPROVER, department=department):
+        return False
+    authorisations = ChiefRepresentativeAuthorisation.objects.active().filter(
+        representative=user, department=department
+    )
+    return any(authorisation.covers(item_code) for authorisation in authorisations)
+
+
+def is_verified(user: Any) -> bool:
+    """Passed a second factor in this session (django_otp sets `is_verified` on request.user)."""
+    check = getattr(user, "is_verified", None)
+    return bool(check and check())
+
+
+def _forbidden(request: HttpRequest) -> HttpResponse:
+    return render(request, "403.html", status=403)
+
+
+def _redirect_with_next(request: HttpRequest, url_name: str) -> HttpResponse:
+    query = urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})
+    return redirect(f"{resolve_url(url_name)}?{query}")
+
+
+ViewFunc = Callable[..., HttpResponse]
+
+
+def staff_required(view: ViewFunc) -> ViewFunc:
+    """Staff workbench views: signed in, a staff account, and a second factor passed."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return _redirect_with_next(request, settings.LOGIN_URL)
+        if user.kind != AccountKind.STAFF or not user.is_active:
+            return _forbidden(request)
+        if not is_verified(user):
+            return _redirect_with_next(request, "accounts:verify")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def role_required(*roles: str) -> Callable[[ViewFunc], ViewFunc]:
+    """`staff_required`, plus at least one of `roles` in force (any scope; the view narrows it)."""
+
+    def decorate(view: ViewFunc) -> ViewFunc:
+        @staff_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if active_assignments(user).filter(role__in=roles).exists() or (
+                Role.PLATFORM_ADMIN in roles and user.is_superuser
+            ):
+                return view(request, *args, **kwargs)
+            return _forbidden(request)
+
+        return wrapped
+
+    return decorate
