@@ -1,4 +1,5 @@
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django.test import Client
 
 from onewindow.accounts import services
@@ -13,10 +14,9 @@ PAGES = ["user", "enterprise", "enterprisehandler", "staffprofile", "roleassignm
 
 
 @pytest.fixture
-def admin_client(root):
-    client = Client()
-    client.force_login(root)
-    return client
+def admin_client(root, client_as):
+    TOTPDevice.objects.create(user=root, name="root TOTP", confirmed=True)
+    return client_as(root)
 
 
 @pytest.fixture

@@ -444,15 +444,14 @@ def test_file_missing_on_disk_is_a_404_not_a_500(client, media, owner, stored_pd
 
 
 @pytest.mark.django_db
-def test_admin_shows_metadata_but_no_token_or_content(client, django_user_model, stored_pdf):
-    client.force_login(django_user_model.objects.create_superuser(username="root", password="x-unused-4"))
+def test_admin_shows_metadata_but_no_token_or_content(admin_client, stored_pdf):
 
-    listing = client.get(reverse("admin:core_storedfile_changelist"))
-    detail = client.get(reverse("admin:core_storedfile_change", args=[stored_pdf.pk]))
+    listing = admin_client.get(reverse("admin:core_storedfile_changelist"))
+    detail = admin_client.get(reverse("admin:core_storedfile_change", args=[stored_pdf.pk]))
 
     assert listing.status_code == detail.status_code == 200
     for page in (listing, detail):
         assert stored_pdf.token not in page.content.decode()
         assert download_url(stored_pdf) not in page.content.decode()
     assert stored_pdf.sha256 in detail.content.decode()
-    assert client.get(reverse("admin:core_storedfile_add")).status_code == 403
+    assert admin_client.get(reverse("admin:core_storedfile_add")).status_code == 403

@@ -250,16 +250,15 @@ def test_flaky_channel_succeeds_on_a_later_sweep(alice, settings):
 
 
 @pytest.mark.django_db
-def test_admin_retry_requeues_a_failed_delivery(client, django_user_model, alice, settings):
+def test_admin_retry_requeues_a_failed_delivery(admin_client, alice, settings):
     settings.NOTIFICATION_CHANNELS = channels("FailingSms")
     sms = notifications.notify(recipient=alice, subject="通知", body="内容", channels=("sms",)).deliveries.get()
     NotificationDelivery.objects.filter(pk=sms.pk).update(status=DeliveryStatus.FAILED, attempts=8)
-    client.force_login(django_user_model.objects.create_superuser(username="root", password="x-unused-3"))
 
-    listing = client.get(reverse("admin:core_notificationdelivery_changelist"))
+    listing = admin_client.get(reverse("admin:core_notificationdelivery_changelist"))
     assert listing.status_code == 200
     assert "13800138000" not in listing.content.decode()
-    response = client.post(
+    response = admin_client.post(
         reverse("admin:core_notificationdelivery_changelist"), {"action": "retry", "_selected_action": [sms.pk]}
     )
 
@@ -267,8 +266,8 @@ def test_admin_retry_requeues_a_failed_delivery(client, django_user_model, alice
     sms.refresh_from_db()
     assert (sms.status, sms.attempts) == (DeliveryStatus.PENDING, 0)
     assert AuditEntry.objects.filter(action="notification_delivery.retry").count() == 1
-    assert client.get(reverse("admin:core_notificationdelivery_change", args=[sms.pk])).status_code == 200
-    assert client.get(reverse("admin:core_notificationdelivery_add")).status_code == 403
+    assert admin_client.get(reverse("admin:core_notificationdelivery_change", args=[sms.pk])).status_code == 200
+    assert admin_client.get(reverse("admin:core_notificationdelivery_add")).status_code == 403
 
 
 def test_retry_sweep_is_registered():

@@ -158,6 +158,21 @@ def staff_required(view: ViewFunc) -> ViewFunc:
     return wrapped
 
 
+def account_required(view: ViewFunc) -> ViewFunc:
+    """Any signed-in account; staff must also have passed the second factor."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return _redirect_with_next(request, settings.LOGIN_URL)
+        if user.kind == AccountKind.STAFF and not is_verified(user):
+            return _redirect_with_next(request, "accounts:verify")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 def role_required(*roles: str) -> Callable[[ViewFunc], ViewFunc]:
     """`staff_required`, plus at least one of `roles` in force (any scope; the view narrows it)."""
 

@@ -37,7 +37,14 @@ from onewindow.accounts.forms import (
     add_domain_error,
 )
 from onewindow.accounts.models import NotificationCodeDevice
-from onewindow.accounts.permissions import has_role, is_platform_admin, is_verified, role_required, staff_required
+from onewindow.accounts.permissions import (
+    account_required,
+    has_role,
+    is_platform_admin,
+    is_verified,
+    role_required,
+    staff_required,
+)
 from onewindow.core.errors import DomainError
 
 ADMIN_ROLES = (Role.DEPARTMENT_ADMIN, Role.PLATFORM_ADMIN)
@@ -224,7 +231,7 @@ def totp_enrol_view(request: HttpRequest) -> HttpResponse:
 # --- the account page ------------------------------------------------------------------
 
 
-@login_required
+@account_required
 def profile_view(request: HttpRequest) -> HttpResponse:
     user = request.user
     return _render(request, "accounts/profile.html", {
@@ -235,7 +242,7 @@ def profile_view(request: HttpRequest) -> HttpResponse:
     })
 
 
-@login_required
+@account_required
 @domain_errors
 def password_change_view(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.POST or None)
@@ -260,7 +267,7 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
 # --- enterprises -------------------------------------------------------------------------
 
 
-@login_required
+@account_required
 @domain_errors
 def enterprise_register_view(request: HttpRequest) -> HttpResponse:
     form = EnterpriseRegisterForm(request.POST or None)
@@ -280,7 +287,7 @@ def enterprise_register_view(request: HttpRequest) -> HttpResponse:
     return _render(request, "accounts/enterprise_register.html", {"form": form}, status=status)
 
 
-@login_required
+@account_required
 @domain_errors
 def enterprise_view(request: HttpRequest, enterprise_id: int) -> HttpResponse:
     user = request.user
@@ -307,7 +314,7 @@ def enterprise_view(request: HttpRequest, enterprise_id: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@account_required
 @domain_errors
 def handler_revoke_view(request: HttpRequest, enterprise_id: int, handler_id: int) -> HttpResponse:
     enterprise = selectors.enterprise_get(actor=request.user, enterprise_id=enterprise_id)

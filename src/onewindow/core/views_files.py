@@ -2,7 +2,7 @@
 
 import logging
 
-from django.contrib.auth.decorators import login_required
+from onewindow.accounts.permissions import account_required
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_safe
 
@@ -12,7 +12,7 @@ from onewindow.core.errors import NotFound
 logger = logging.getLogger(__name__)
 
 
-@login_required
+@account_required
 @require_safe
 def download(request: HttpRequest, token: str) -> FileResponse:
     """The file as an attachment; anyone who may not read it gets the same 404 as a bad token."""

@@ -1,11 +1,10 @@
 """The portal inbox: a user's own notifications, mark read, and the header's unread badge."""
-
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
+from onewindow.accounts.permissions import account_required
 from onewindow.core import notifications
 from onewindow.core.errors import NotFound
 
@@ -14,7 +13,7 @@ PAGE_SIZE = 20
 CHANGED_EVENT = "inbox-changed"
 
 
-@login_required
+@account_required
 @require_safe
 def inbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(notifications.inbox(actor=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -23,7 +22,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@account_required
 @require_POST
 def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     try:
@@ -37,7 +36,7 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("core:inbox")
 
 
-@login_required
+@account_required
 @require_POST
 def mark_all_read(request: HttpRequest) -> HttpResponse:
     notifications.notification_mark_all_read(actor=request.user)

@@ -26,10 +26,6 @@ from onewindow.core.services.calendar import (
     calendar_year_save,
 )
 
-# The stock admin/index.html comes first in the template search (django.contrib.admin is
-# installed before core), so the dashboard alert lives in a template of its own name.
-admin.site.index_template = "admin/onewindow_index.html"
-
 _WEEKDAYS = [_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日")]
 
 
