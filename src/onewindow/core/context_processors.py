@@ -1,8 +1,90 @@
+"""Facts every page of the shell shows: platform name and the navigation of each audience.
+
+Each navigation entry names the URL it points to. An entry whose URL is not installed (its app
+has not shipped yet) renders as plain text rather than a dead link.
+"""
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
 from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+
+from onewindow.accounts.models import StaffProfile
+from onewindow.accounts.permissions import active_assignments
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str | None
+    current: bool = False
+
+
+def _nav(request: HttpRequest, label: str, url_name: str, *, exact: bool = False) -> NavItem:
+    try:
+        url = reverse(url_name)
+    except NoReverseMatch:
+        return NavItem(label, None)
+    # A section stays current on its sub-pages; a home page only on itself.
+    current = request.path == url or (not exact and request.path.startswith(url))
+    return NavItem(label, url, current)
+
+
+def _url(url_name: str) -> str | None:
+    try:
+        return reverse(url_name)
+    except NoReverseMatch:
+        return None
+
+
+class StaffIdentity:
+    """Department and roles for the staff header; queried only when a template shows them."""
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+
+    @cached_property
+    def department(self) -> Any:
+        profile = StaffProfile.objects.filter(user=self.user).select_related("department").first()
+        return profile.department if profile else None
+
+    @cached_property
+    def roles(self) -> list[str]:
+        return sorted({str(assignment.get_role_display()) for assignment in active_assignments(self.user)})
 
 
 def shell(request: HttpRequest) -> dict:
-    """Facts every page of the shell shows (platform name)."""
-    from django.utils.translation import gettext as _
-
-    return {"platform_name": _("一网通办")}
+    user = getattr(request, "user", None)
+    signed_in = user is not None and user.is_authenticated
+    portal_nav = [
+        _nav(request, _("首页"), "core:home", exact=True),
+        _nav(request, _("办事指南"), "catalogue:index"),
+        _nav(request, _("我的办件"), "cases:mine"),
+        _nav(request, _("消息"), "core:inbox"),
+    ]
+    if signed_in:
+        portal_nav.append(_nav(request, _("我的账户"), "accounts:profile"))
+    return {
+        "staff_identity": StaffIdentity(user) if signed_in else None,
+        "platform_name": _("一网通办"),
+        "portal_nav": portal_nav,
+        "workbench_nav": [
+            _nav(request, _("工作台首页"), "core:workbench", exact=True),
+            _nav(request, _("待办办件"), "cases:queue"),
+            _nav(request, _("消息"), "core:inbox"),
+            _nav(request, _("监察"), "core:supervision", exact=True),
+        ],
+        "supervision_nav": [
+            _nav(request, _("监察首页"), "core:supervision", exact=True),
+            _nav(request, _("预警"), "supervision:warnings"),
+            _nav(request, _("工作台"), "core:workbench", exact=True),
+        ],
+        "login_url": _url("accounts:login"),
+        "profile_url": _url("accounts:profile"),
+        "logout_url": _url("accounts:logout"),
+        "inbox_url": _url("core:inbox"),
+        "unread_badge_url": _url("core:inbox_unread_count"),
+    }

@@ -20,9 +20,9 @@ class Command(BaseCommand):
         if quiet_logins:
             return
         self.stdout.write("")
-        self.stdout.write(_("演示账户（密码均为各行所示）："))
+        self.stdout.write(_("演示账户（登录地址 /accounts/login/）："))
         for login in logins:
-            line = f"  {login['role']:<16} {login['username']:<22} {login['password']}"
+            line = f"  {login['label']:<14}\t{login['username']:<12}\t{login['password']}"
             if login.get("totp_secret"):
                 line += "  " + _("动态口令密钥 %(secret)s") % {"secret": login["totp_secret"]}
             self.stdout.write(line)
