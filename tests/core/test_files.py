@@ -2,8 +2,10 @@
 
 import hashlib
 import io
+import os
 import re
 import struct
+import time
 import zipfile
 import zlib
 
@@ -455,3 +457,29 @@ def test_admin_shows_metadata_but_no_token_or_content(admin_client, stored_pdf):
         assert download_url(stored_pdf) not in page.content.decode()
     assert stored_pdf.sha256 in detail.content.decode()
     assert admin_client.get(reverse("admin:core_storedfile_add")).status_code == 403
+
+
+# --- leftovers ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_orphaned_bytes_are_removed_once_old_and_kept_files_stay(media, stored_pdf):
+    kept = media / stored_pdf.storage_path
+    orphan = kept.parent / ("0" * 32)
+    orphan.write_bytes(pdf_bytes())
+    staged = media / "incoming" / ("1" * 32)
+    staged.write_bytes(b"partial upload")
+    old = time.time() - files.ORPHAN_AGE_SECONDS - 60
+    for path in (kept, orphan, staged):
+        os.utime(path, (old, old))
+
+    assert files.remove_orphans() == 2
+    assert kept.exists() and not orphan.exists() and not staged.exists()
+
+
+@pytest.mark.django_db
+def test_recent_unreferenced_bytes_are_left_alone(media, stored_pdf):
+    fresh = (media / stored_pdf.storage_path).parent / ("2" * 32)
+    fresh.write_bytes(pdf_bytes())
+    assert files.remove_orphans() == 0
+    assert fresh.exists()

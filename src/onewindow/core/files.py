@@ -50,6 +50,7 @@ from django.utils.translation import gettext as _
 from onewindow.core import audit
 from onewindow.core.errors import InvalidInput, NotFound, PermissionDenied
 from onewindow.core.models import FileKind, StoredFile
+from onewindow.core.periodic import sweep
 
 ZIP_MAX_ENTRIES = 1000
 ZIP_MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
@@ -465,6 +466,41 @@ def store_upload(
         final.unlink(missing_ok=True)
         raise
     return stored
+
+
+# --- leftovers ----------------------------------------------------------------------------
+
+# A file written by store_upload whose transaction later rolled back (in the caller's outer
+# transaction) has no row; old enough to be no upload in flight, it is removed.
+ORPHAN_AGE_SECONDS = 24 * 3600
+
+
+def remove_orphans(*, now: float | None = None) -> int:
+    """Delete stored bytes older than ORPHAN_AGE_SECONDS that no StoredFile row refers to."""
+    import time
+
+    root = _media_root()
+    if not root.is_dir():
+        return 0
+    cutoff = (time.time() if now is None else now) - ORPHAN_AGE_SECONDS
+    removed = 0
+    for path in root.glob("*/*/*"):
+        relative = path.relative_to(root).as_posix()
+        if not path.is_file() or path.stat().st_mtime > cutoff:
+            continue
+        if relative.startswith("incoming/") or not StoredFile.objects.filter(storage_path=relative).exists():
+            path.unlink(missing_ok=True)
+            removed += 1
+    for path in (root / "incoming").glob("*"):
+        if path.is_file() and path.stat().st_mtime <= cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+@sweep(every_seconds=3600)
+def files_orphans_sweep() -> int:
+    return remove_orphans()
 
 
 # --- who may read -------------------------------------------------------------------------
