@@ -46,6 +46,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from onewindow.core import audit
 from onewindow.core.errors import InvalidInput, NotFound, PermissionDenied
@@ -353,7 +354,7 @@ def _kind_for(filename: str, allowed_kinds: Iterable[str]) -> Kind:
     for kind in allowed:
         if extension in kind.extensions:
             return kind
-    names = "、".join(ext for kind in allowed for ext in kind.extensions)
+    names = pgettext("list separator", "、").join(ext for kind in allowed for ext in kind.extensions)
     if not extension:
         raise InvalidInput(_("文件名缺少扩展名；允许的类型：%(kinds)s。") % {"kinds": names}, field="file")
     raise InvalidInput(

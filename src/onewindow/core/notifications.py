@@ -33,6 +33,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from onewindow.core import audit
 from onewindow.core.errors import InvalidInput, NotFound
@@ -173,7 +174,8 @@ def notify(
     channels = list(dict.fromkeys(channels))
     unknown = [name for name in channels if name not in settings.NOTIFICATION_CHANNELS]
     if unknown:
-        raise InvalidInput(_("未知的通知渠道：%(names)s。") % {"names": "、".join(unknown)}, field="channels")
+        names = pgettext("list separator", "、").join(unknown)
+        raise InvalidInput(_("未知的通知渠道：%(names)s。") % {"names": names}, field="channels")
     if not channels:
         raise InvalidInput(_("请至少选择一个通知渠道。"), field="channels")
     if getattr(recipient, "pk", None) is None:

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from onewindow.core import audit, notifications, workdays
 from onewindow.core.errors import DomainError, InvalidInput
@@ -60,7 +61,7 @@ def _checked_years(years: Iterable[int] | None) -> list[int]:
                 "version": chinese_calendar.__version__,
                 "first": supported.start,
                 "last": supported.stop - 1,
-                "years": "、".join(outside),
+                "years": pgettext("list separator", "、").join(outside),
             },
             field="years",
         )
@@ -290,7 +291,7 @@ def calendar_missing_years_alert(*, actor: Any) -> list[int]:
             claimed.append(year)
     if not claimed:
         return []
-    years = "、".join(str(year) for year in claimed)
+    years = pgettext("list separator", "、").join(str(year) for year in claimed)
     logger.warning("working-day calendar has no confirmed schedule for %s; deadlines there count weekends only", years)
     subject = _("%(years)s 年节假日安排尚未录入") % {"years": years}
     body = _(

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from onewindow.core import workdays
 from onewindow.core.errors import InvalidInput
@@ -36,5 +37,5 @@ class Command(BaseCommand):
         if missing:
             self.stderr.write(
                 _("注意：%(years)s 年节假日安排尚未录入，期限计算暂按周末计算，结果标记为未确认。")
-                % {"years": "、".join(str(year) for year in missing)}
+                % {"years": pgettext("list separator", "、").join(str(year) for year in missing)}
             )
