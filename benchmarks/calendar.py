@@ -10,13 +10,19 @@ Each figure is the median of several runs; the add_working_days figure (nationwi
 """
 
 import os
-import random
-import shutil
-import statistics
 import sys
-import tempfile
-import time
-from collections.abc import Callable
+
+# Run as a script, this file's folder comes first on sys.path, where this file would shadow
+# the standard library's `calendar` module for everything imported below.
+if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
+    sys.path.pop(0)
+
+import random  # noqa: E402
+import shutil  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 
 RUNS = 7
 CALLS = 200_000

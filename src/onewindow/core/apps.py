@@ -9,5 +9,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from onewindow.core import periodic
+        from onewindow.core.audit import triggers
 
         periodic.autodiscover()
+        triggers.connect(self)
