@@ -145,7 +145,22 @@ class ActiveQuerySet(models.QuerySet):
         return self.filter(revoked_at__isnull=True).filter(self.model.validity_q(at))
 
 
-class EnterpriseHandler(TimeStampedModel):
+class Revocable(TimeStampedModel):
+    """A grant that ends by revocation (who and when) or at the end of its validity window."""
+
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("撤销人"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    objects = ActiveQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class EnterpriseHandler(Revocable):
     """A person authorised to act for an enterprise: its legal representative or a handler (经办人)."""
 
     enterprise = models.ForeignKey(Enterprise, verbose_name=_("法人"), on_delete=models.PROTECT, related_name="handlers")
@@ -158,13 +173,6 @@ class EnterpriseHandler(TimeStampedModel):
         related_name="+",
     )
     valid_until = models.DateField(_("授权截止日期"), null=True, blank=True)
-    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("撤销人"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+",
-    )
-
-    objects = ActiveQuerySet.as_manager()
 
     class Meta:
         ordering = ["enterprise", "role", "id"]
@@ -222,7 +230,7 @@ def _scope_q(scope: str) -> Q:
     return Q(role__in=roles) & shape
 
 
-class RoleAssignment(TimeStampedModel):
+class RoleAssignment(Revocable):
     """A role held by a staff member within a department, a region, or the whole platform."""
 
     user = models.ForeignKey(
@@ -241,13 +249,6 @@ class RoleAssignment(TimeStampedModel):
     )
     valid_from = models.DateTimeField(_("生效时间"), default=timezone.now)
     valid_until = models.DateTimeField(_("失效时间"), null=True, blank=True)
-    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("撤销人"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+",
-    )
-
-    objects = ActiveQuerySet.as_manager()
 
     class Meta:
         ordering = ["user", "role", "id"]
@@ -271,7 +272,7 @@ class RoleAssignment(TimeStampedModel):
         return Q(valid_from__lte=at) & (Q(valid_until__isnull=True) | Q(valid_until__gt=at))
 
 
-class ChiefRepresentativeAuthorisation(TimeStampedModel):
+class ChiefRepresentativeAuthorisation(Revocable):
     """A written authorisation (授权书) letting a chief representative (首席代表) decide items
     of a department at the one-stop window."""
 
@@ -295,14 +296,7 @@ class ChiefRepresentativeAuthorisation(TimeStampedModel):
         settings.AUTH_USER_MODEL, verbose_name=_("登记人"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",
     )
-    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("撤销人"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+",
-    )
     revoke_reason = models.CharField(_("撤销原因"), max_length=200, blank=True)
-
-    objects = ActiveQuerySet.as_manager()
 
     class Meta:
         ordering = ["department", "-valid_from", "id"]
