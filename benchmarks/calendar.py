@@ -3,8 +3,8 @@
     python benchmarks/calendar.py                                   # SQLite, throw-away data folder
     DATABASE_URL=postgres://user@host:5432/name python benchmarks/calendar.py
 
-The database is a throw-away test database, created with Django's test machinery (migrated,
-or built from the models while the project has no migrations) and dropped afterwards.
+The database is a throw-away test database, created with Django's test machinery (migrated)
+and dropped afterwards.
 Each figure is the median of several runs; the add_working_days figure (nationwide, start dates
 2020–2026, 1–60 working days) is printed last, on its own line.
 """
@@ -80,16 +80,9 @@ def main() -> int:
         import django
 
         django.setup()
-        from django.apps import apps
-        from django.conf import settings
         from django.db import connection
-        from django.db.migrations.loader import MigrationLoader
         from django.test.utils import setup_test_environment, teardown_test_environment
 
-        if "core" not in MigrationLoader(None, ignore_no_migrations=True).migrated_apps:
-            # Without migrations, build every table from the models (as `pytest --no-migrations`
-            # does): an unmigrated app cannot point at a migrated one such as auth.
-            settings.MIGRATION_MODULES = {config.label: None for config in apps.get_app_configs()}
         if connection.vendor != "sqlite":  # SQLite's test database already sits in the throw-away folder
             connection.settings_dict["TEST"]["NAME"] = f"benchmark_calendar_{os.getpid()}"
         setup_test_environment()
