@@ -23,6 +23,14 @@ def default_language():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def ledger_files(settings, tmp_path):
+    """Each test gets its own audit signing key and witness file, as it gets its own database."""
+    settings.AUDIT_SIGNING_KEY_FILE = tmp_path / "ledger_ed25519.pem"
+    settings.AUDIT_WITNESS_FILE = tmp_path / "ledger_heads.jsonl"
+    return tmp_path
+
+
 @pytest.fixture
 def make_user(db):
     """``make_user("alice", kind=AccountKind.STAFF, otp=True, **fields)``: a saved account.

@@ -194,14 +194,6 @@ def test_frontier_roots_and_completed_subtrees_match_full_recomputation():
 ledger_db = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def ledger_files(settings, tmp_path):
-    """Each test gets its own signing key and witness file."""
-    settings.AUDIT_SIGNING_KEY_FILE = tmp_path / "ledger_ed25519.pem"
-    settings.AUDIT_WITNESS_FILE = tmp_path / "ledger_heads.jsonl"
-    return tmp_path
-
-
 def write(count: int, *, prefix: str = "case") -> list[int]:
     ids = []
     with transaction.atomic():

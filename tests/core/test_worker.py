@@ -31,7 +31,7 @@ def fresh_state():
 
 
 def run_worker_until_idle():
-    call_command("db_worker", queue_name="*", batch=True, startup_delay=False, reload=False, verbosity=0)
+    call_command("worker", burst=True, no_scheduler=True, verbosity=0)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -72,3 +72,12 @@ def test_sweep_is_not_enqueued_before_its_interval():
     run_worker_until_idle()
     assert name not in periodic.enqueue_due(now=1030.0)
     assert name in periodic.enqueue_due(now=1061.0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_burst_worker_enqueues_due_sweeps_and_runs_them():
+    call_command("worker", burst=True, verbosity=0)
+    assert "swept" in calls
+    sweeps = DBTaskResult.objects.filter(task_path=periodic.run_sweep.module_path)
+    assert sweeps.count() == len(periodic.registry)
+    assert set(sweeps.values_list("status", flat=True)) == {"SUCCESSFUL"}

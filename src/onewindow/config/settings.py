@@ -96,12 +96,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- redis (optional) ---------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
+TASK_QUEUES = ["default", "notifications", "sweeps"]
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
     }
-    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+    RQ_QUEUES = {name: {"URL": REDIS_URL} for name in TASK_QUEUES}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -114,7 +115,7 @@ TASKS = {
             "rq": "django_tasks_rq.RQBackend",
             "immediate": "django_tasks.backends.immediate.ImmediateBackend",
         }[TASK_BACKEND],
-        "QUEUES": ["default", "notifications", "sweeps"],
+        "QUEUES": TASK_QUEUES,
     }
 }
 if TASK_BACKEND == "rq":
