@@ -51,7 +51,9 @@ def test_no_or_a_bad_token_gets_401(client, header):
     headers = {"Authorization": header} if header else {}
     response = client.get(ME, headers=headers)
     assert response.status_code == 401
-    assert response.json()["detail"]
+    assert response.json()["detail"] == "请先登录，或提供有效的访问令牌。"
+    english = client.get(ME, headers={**headers, "Accept-Language": "en"})
+    assert english.status_code == 401 and "sign in" in english.json()["detail"].lower()
 
 
 def test_a_revoked_token_gets_401(client, citizen, issued):

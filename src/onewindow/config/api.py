@@ -1,8 +1,9 @@
 """The JSON API (`/api/...`, schema at `/api/openapi.json`); each app adds a router."""
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError
 
 from onewindow.core.errors import DomainError
 
@@ -15,6 +16,11 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     if exc.field:
         body["field"] = exc.field
     return api.create_response(request, body, status=exc.status_code)
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(request, {"detail": _("请先登录，或提供有效的访问令牌。")}, status=401)
 
 
 def _register_routers() -> None:
