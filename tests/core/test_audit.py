@@ -448,6 +448,46 @@ def test_verify_reports_a_missing_signing_key(ledger_files):
     assert problem_codes(report) == ["key_missing"]
 
 
+@ledger_db
+def test_rotated_key_signs_new_heads_and_old_heads_still_verify(ledger_files):
+    sealed_ledger()
+    old_id = TreeHead.objects.order_by("-size").first().key_id
+
+    rotated_from, rotated_to = ledger.rotate_key()
+    write(3)
+    seal_all()
+
+    assert rotated_from == old_id != rotated_to
+    assert set(TreeHead.objects.values_list("key_id", flat=True)) == {old_id, rotated_to}
+    assert AuditEntry.objects.filter(action="audit.key_rotate", object_id=rotated_to).count() == 1
+    report = ledger.verify()
+    assert report.ok, report.problems
+    assert os.stat(ledger_files / "ledger_ed25519.pem").st_mode & 0o777 == 0o600
+
+
+@ledger_db
+def test_heads_of_a_key_dropped_from_the_retired_list_fail(ledger_files):
+    sealed_ledger()
+    ledger.rotate_key()
+    write(2)
+    seal_all()
+    (ledger_files / "ledger_retired_keys.json").write_text("{}")
+
+    report = ledger.verify()
+    assert not report.ok
+    assert set(problem_codes(report)) == {"signature_invalid"}
+
+
+@ledger_db
+def test_a_forged_retired_key_entry_is_refused(ledger_files):
+    sealed_ledger()
+    ledger.rotate_key()
+    forged = {"0123456789abcdef": "00" * 32}
+    (ledger_files / "ledger_retired_keys.json").write_text(json.dumps(forged))
+    with pytest.raises(ledger.LedgerError):
+        ledger.verify()
+
+
 # --- proofs -----------------------------------------------------------------------------------
 
 

@@ -217,6 +217,65 @@ def public_key_hex() -> str:
     return _raw_public(key).hex()
 
 
+def _retired_keys_path() -> Path:
+    return Path(settings.AUDIT_SIGNING_KEY_FILE).with_name("ledger_retired_keys.json")
+
+
+def _retired_keys() -> dict[str, str]:
+    """key id -> raw public key (hex) of every key that signed heads before a rotation."""
+    path = _retired_keys_path()
+    if not path.exists():
+        return {}
+    try:
+        keys = json.loads(path.read_text())
+    except ValueError as exc:
+        raise LedgerError(_("已停用公钥清单无法读取：%(error)s") % {"error": exc}) from None
+    if not isinstance(keys, dict) or any(key_id_of(bytes.fromhex(v)) != k for k, v in keys.items()):
+        raise LedgerError(_("已停用公钥清单被改动：密钥标识与公钥不符"))
+    return keys
+
+
+def trusted_keys() -> dict[str, Ed25519PublicKey]:
+    """The keys whose signatures on tree heads are accepted: the current one and retired ones."""
+    keys = {key_id: Ed25519PublicKey.from_public_bytes(bytes.fromhex(raw)) for key_id, raw in _retired_keys().items()}
+    current = _private_key(create=False)
+    if current is not None:
+        keys[key_id_of(_raw_public(current))] = current.public_key()
+    return keys
+
+
+def rotate_key() -> tuple[str, str]:
+    """Replace the signing key; the old public key stays trusted for the heads it signed.
+
+    Runs under the sealing lock so no head is signed while the key changes. Returns the old and
+    the new key id. Outside witnesses should pin the new public key (`onewindow audit heads`).
+    """
+    connection = transaction.get_connection()
+    with _witness(), transaction.atomic():
+        _lock_sealers(connection)
+        old = _private_key(create=True)
+        assert old is not None
+        old_id, old_public = key_id_of(_raw_public(old)), _raw_public(old).hex()
+        retired = {**_retired_keys(), old_id: old_public}
+        path = _retired_keys_path()
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+        temporary.write_text(json.dumps(retired, indent=2, sort_keys=True))
+        os.replace(temporary, path)
+        key_path = Path(settings.AUDIT_SIGNING_KEY_FILE)
+        key_path.unlink()
+        _create_key(key_path)
+        new = _private_key(create=False)
+        assert new is not None
+        new_id = key_id_of(_raw_public(new))
+        from onewindow.core import audit
+
+        audit.record(
+            actor=None, action="audit.key_rotate", object_type="core.treehead", object_id=new_id,
+            before={"key_id": old_id, "public_key": old_public}, after={"key_id": new_id, "public_key": _raw_public(new).hex()},
+        )
+    return old_id, new_id
+
+
 def _signed(public: Ed25519PublicKey, size: int, root_hex: str, signature: str) -> bool:
     try:
         public.verify(bytes.fromhex(signature), head_message(size, bytes.fromhex(root_hex)))
@@ -293,13 +352,13 @@ def _catch_up(handle: Any, *, sealed_now: bool) -> None:
     )
     if not new_heads:
         return
-    key = _private_key(create=False)
-    if key is None:
+    keys = trusted_keys()
+    if not keys:
         raise LedgerError(_("找不到账本签名密钥"))
-    public, key_id = key.public_key(), key_id_of(_raw_public(key))
     lines = []
     for size, root_hash, signature, head_key_id, created_at in new_heads:
-        if head_key_id != key_id or not _signed(public, size, root_hash, signature):
+        public = keys.get(head_key_id)
+        if public is None or not _signed(public, size, root_hash, signature):
             raise LedgerError(_("树头（%(size)d 条）签名无效，拒绝写入见证文件") % {"size": size})
         lines.append(_witness_line(size, root_hash, signature, head_key_id, created_at))
     handle.write(b"".join(lines))
@@ -493,9 +552,7 @@ class _WitnessReader:
 class _Verification:
     def __init__(self, report: VerifyReport) -> None:
         self.report = report
-        key = _private_key(create=False)
-        self.public = key.public_key() if key else None
-        self.key_id = key_id_of(_raw_public(key)) if key else ""
+        self.keys = trusted_keys()
         self.key_missing_reported = False
 
     def problem(self, code: str, message: str, **where: int | None) -> None:
@@ -526,11 +583,11 @@ class _Verification:
     def head(self, head: tuple[int, str, str, str], root: bytes, witness: _WitnessReader) -> None:
         size, root_hash, signature, head_key_id = head
         self.report.heads += 1
-        if self.public is None:
+        if not self.keys:
             if not self.key_missing_reported:
                 self.key_missing_reported = True
                 self.problem("key_missing", _("找不到账本签名密钥，无法核验树头签名"), head_size=size)
-        elif head_key_id != self.key_id or not _signed(self.public, size, root_hash, signature):
+        elif head_key_id not in self.keys or not _signed(self.keys[head_key_id], size, root_hash, signature):
             self.problem("signature_invalid", _("树头（%(size)d 条）签名无效") % {"size": size}, head_size=size)
         if root.hex() != root_hash:
             self.problem("root_mismatch", _("树头（%(size)d 条）处根哈希不符") % {"size": size}, head_size=size)

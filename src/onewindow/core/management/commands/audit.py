@@ -29,10 +29,11 @@ class Command(BaseCommand):
         proof.add_argument("entry_id", type=int)
         heads = actions.add_parser("heads", help=_("列出最近的签名树头和公钥"))
         heads.add_argument("--limit", type=int, default=10)
+        actions.add_parser("rotate-key", help=_("更换签名密钥；旧公钥继续用于核验它签过的树头"))
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            getattr(self, f"handle_{options['action']}")(**options)
+            getattr(self, f"handle_{options['action'].replace('-', '_')}")(**options)
         except ledger.LedgerError as exc:
             raise CommandError(str(exc), returncode=1) from exc
 
@@ -91,5 +92,14 @@ class Command(BaseCommand):
             _("公钥（Ed25519）：%(key)s  密钥标识：%(id)s")
             % {"key": public_key, "id": ledger.key_id_of(bytes.fromhex(public_key))}
         )
+        for key_id in ledger.trusted_keys():
+            self.stdout.write(_("受信任的密钥标识：%(id)s") % {"id": key_id})
         for head in TreeHead.objects.order_by("-size")[:limit]:
             self.stdout.write(f"{head.size}\t{head.created_at.isoformat()}\t{head.root_hash}\t{head.signature}")
+
+    def handle_rotate_key(self, **options: Any) -> None:
+        old_id, new_id = ledger.rotate_key()
+        self.stdout.write(
+            _("已更换签名密钥：%(old)s → %(new)s。请把新公钥交给外部见证方：%(key)s")
+            % {"old": old_id, "new": new_id, "key": ledger.public_key_hex()}
+        )
