@@ -217,6 +217,7 @@ def _open_zip(data: mmap.mmap) -> zipfile.ZipFile:
             with archive.open(member) as stream:
                 while stream.read(_CHUNK):
                     pass
+    # zipfile raises NotImplementedError for features it cannot read (e.g. strong encryption).
     except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError):
         raise _corrupt() from None
     return archive

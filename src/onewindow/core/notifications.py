@@ -17,6 +17,7 @@ Channels are classes named by dotted path in `settings.NOTIFICATION_CHANNELS`; e
 `address(recipient) -> str` and `send(delivery) -> None`, raising on failure.
 """
 
+import abc
 import json
 import logging
 import os
@@ -65,7 +66,7 @@ def mask_address(address: str) -> str:
 # --- channels -----------------------------------------------------------------------------
 
 
-class Channel:
+class Channel(abc.ABC):
     """One way to reach a user. `send` raises on failure; the caller records and retries."""
 
     needs_address = True
@@ -73,8 +74,8 @@ class Channel:
     def address(self, recipient: Any) -> str:
         return ""
 
-    def send(self, delivery: NotificationDelivery) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def send(self, delivery: NotificationDelivery) -> None: ...
 
 
 class InboxChannel(Channel):
