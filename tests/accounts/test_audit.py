@@ -109,7 +109,7 @@ def test_every_service_is_covered():
         name for name, value in vars(services).items()
         if callable(value) and getattr(value, "__module__", "") == services.__name__ and hasattr(value, "__wrapped__")
     }
-    renamed = {"session_open": "login", "session_close": "logout"}
+    renamed = {"session_open": "login", "session_close": "logout", "_totp_enrol_check": "totp_enrol_confirm"}
     assert {f"accounts.{renamed.get(name, name)}" for name in transactional} == set(ACTIONS)
 
 

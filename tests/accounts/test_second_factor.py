@@ -166,6 +166,8 @@ def test_enrolling_an_authenticator_needs_a_verified_session(client, make_staff,
     assert "otpauth://totp/" in page.content.decode()
     pending = TOTPDevice.objects.get(user=clerk, confirmed=False)
     assert client.post("/accounts/totp/", {"action": "confirm", "token": "000000"}).status_code == 400
+    # The wrong code counts against the device's throttle, as a wrong code at sign-in does.
+    assert TOTPDevice.objects.get(pk=pending.pk).throttling_failure_count == 1
     TOTPDevice.objects.filter(pk=pending.pk).update(throttling_failure_timestamp=None)
     response = client.post("/accounts/totp/", {"action": "confirm", "token": totp_now(pending)})
     assert response.status_code == 302

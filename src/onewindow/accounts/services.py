@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from onewindow.accounts import selectors
 from onewindow.accounts.choices import (
     ROLE_SCOPES,
     AccountKind,
@@ -181,11 +182,6 @@ def _user_facts(user: User) -> dict[str, Any]:
     }
 
 
-def _notify(*, recipient: User, subject: str, body: str, kind: str, channels: tuple[str, ...] = ("inbox", "sms")) -> None:
-    # notify() writes to the notification outbox in this transaction; sending starts after commit.
-    notify(recipient=recipient, subject=subject, body=body, channels=channels, kind=kind)
-
-
 def _end_sessions(user: User, *, keep: str | None = None) -> int:
     """Delete the user's sessions from the session store (all, or all but `keep`)."""
     store = import_module(settings.SESSION_ENGINE).SessionStore
@@ -304,12 +300,6 @@ def enterprise_register(
     return enterprise
 
 
-def _is_legal_rep(user: User, enterprise: Enterprise) -> bool:
-    return EnterpriseHandler.objects.active().filter(
-        enterprise=enterprise, user=user, role=HandlerRole.LEGAL_REP
-    ).exists()
-
-
 @transaction.atomic
 def handler_add(
     *,
@@ -323,8 +313,8 @@ def handler_add(
     handlers; only a platform administrator names a legal representative."""
     actor = _require_user(actor)
     admin = is_platform_admin(actor)
-    if not admin and not _is_legal_rep(actor, enterprise):
-        if not EnterpriseHandler.objects.active().filter(enterprise=enterprise, user=actor).exists():
+    if not admin and not selectors.is_legal_rep(actor=actor, enterprise=enterprise):
+        if not selectors.enterprise_links_of(actor).filter(enterprise=enterprise).exists():
             raise NotFound(_("未找到该法人。"))
         raise PermissionDenied(_("只有法定代表人可以授权经办人。"))
     if role not in HandlerRole.values:
@@ -348,7 +338,7 @@ def handler_add(
         after={"enterprise": enterprise.uscc, "user": user.username, "role": role,
                "valid_until": valid_until.isoformat() if valid_until else None},
     )
-    _notify(
+    notify(
         recipient=user, kind="accounts.handler_add", channels=("inbox",),
         subject=_("法人授权通知"),
         body=_("您已获授权代表%(name)s办理政务服务事项。") % {"name": enterprise.name},
@@ -364,7 +354,7 @@ def handler_revoke(*, actor: Any, handler: EnterpriseHandler) -> EnterpriseHandl
     handler = EnterpriseHandler.objects.select_for_update().get(pk=handler.pk)
     admin = is_platform_admin(actor)
     own = handler.user_id == actor.pk
-    if not (admin or own or _is_legal_rep(actor, handler.enterprise)):
+    if not (admin or own or selectors.is_legal_rep(actor=actor, enterprise=handler.enterprise)):
         raise NotFound(_("未找到该授权。"))
     if handler.role == HandlerRole.LEGAL_REP and not admin:
         raise PermissionDenied(_("法定代表人身份只能由平台管理员撤销。"))
@@ -492,14 +482,10 @@ def _check_role_scope(role: str, department: Department | None, region: Region |
 
 
 def _may_manage_role(actor: User, role: str, department: Department | None) -> bool:
-    if is_platform_admin(actor):
-        return True
     # A department administrator manages the department-scoped roles of their own department.
-    return (
-        ROLE_SCOPES[role] == RoleScope.DEPARTMENT
-        and department is not None
-        and admin_departments(actor).filter(pk=department.pk).exists()
-    )
+    if ROLE_SCOPES[role] == RoleScope.DEPARTMENT and department is not None:
+        return _administers(actor, department)
+    return is_platform_admin(actor)
 
 
 @transaction.atomic
@@ -543,7 +529,7 @@ def role_grant(
                "region": region.code if region else None,
                "valid_until": valid_until.isoformat() if valid_until else None},
     )
-    _notify(
+    notify(
         recipient=user, kind="accounts.role_grant", channels=("inbox",), subject=_("角色授予通知"),
         body=_("您已被授予“%(role)s”角色。") % {"role": Role(role).label},
     )
@@ -670,8 +656,8 @@ def password_change(*, actor: Any, old_password: str, new_password: str, keep_se
     actor.password = user.password
     ended = _end_sessions(user, keep=keep_session_key)
     audit.record(actor=user, action="accounts.password_change", target=user, after={"other_sessions_ended": ended})
-    _notify(
-        recipient=user, kind="accounts.password_change", subject=_("密码已修改"),
+    notify(
+        recipient=user, kind="accounts.password_change", channels=("inbox", "sms"), subject=_("密码已修改"),
         body=_("您的账户密码已修改，其他设备上的登录已退出。如非本人操作，请立即联系平台。"),
     )
     return ended
@@ -685,10 +671,8 @@ def account_deactivate(*, actor: Any, user: User, reason: str = "") -> User:
     actor = _require_user(actor)
     user = User.objects.select_for_update().get(pk=user.pk)
     profile = StaffProfile.objects.filter(user=user).select_related("department").first()
-    allowed = (
-        actor.pk == user.pk
-        or is_platform_admin(actor)
-        or (profile is not None and admin_departments(actor).filter(pk=profile.department_id).exists())
+    allowed = actor.pk == user.pk or (
+        _administers(actor, profile.department) if profile is not None else is_platform_admin(actor)
     )
     if not allowed:
         raise NotFound(_("未找到该账户。"))
@@ -758,7 +742,7 @@ def otp_code_send(*, actor: Any) -> NotificationCodeDevice:
         raise TooManyRequests(_("验证码发送过于频繁，请%(seconds)d秒后再试。") % {"seconds": seconds})
     code = device.issue()
     audit.record(actor=actor, action="accounts.otp_code_send", target=actor, after={"phone": actor.phone_masked})
-    _notify(
+    notify(
         recipient=actor, kind="accounts.otp_code", channels=("sms",), subject=_("登录验证码"),
         body=_("您的登录验证码为%(code)s，10分钟内有效。请勿告诉他人。") % {"code": code},
     )
@@ -784,28 +768,41 @@ def second_factor_verify(*, actor: Any, device: Any, token: str) -> bool:
 def totp_enrol_start(*, actor: Any) -> TOTPDevice:
     """Create (or reuse) an unconfirmed authenticator-app device for the actor."""
     actor = _require_user(actor)
-    device = TOTPDevice.objects.filter(user=actor, confirmed=False).first()
+    device = selectors.totp_device(actor=actor, confirmed=False)
     if device is None:
         device = TOTPDevice.objects.create(user=actor, name=_("身份验证器"), confirmed=False)
     audit.record(actor=actor, action="accounts.totp_enrol_start", target=actor, after={"device": device.pk})
     return device
 
 
-@transaction.atomic
 def totp_enrol_confirm(*, actor: Any, device: TOTPDevice, token: str) -> TOTPDevice:
-    """Confirm the new device with a first code; it replaces any earlier authenticator."""
+    """Confirm the new device with a first code; it replaces any earlier authenticator.
+
+    A wrong code is refused after its transaction commits, so the device's failure throttle
+    (saved by `verify_token`) counts it, as it does at sign-in.
+    """
+    confirmed = _totp_enrol_check(actor=actor, device=device, token=token)
+    if confirmed is None:
+        raise InvalidInput(_("验证码不正确或已使用，请输入身份验证器上显示的最新6位数字。"), field="token")
+    return confirmed
+
+
+@transaction.atomic
+def _totp_enrol_check(*, actor: Any, device: TOTPDevice, token: str) -> TOTPDevice | None:
     actor = _require_user(actor)
     device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
     if device.user_id != actor.pk or device.confirmed:
         raise NotFound(_("未找到待绑定的身份验证器。"))
     token = token.strip() if isinstance(token, str) else ""
     if not (re.fullmatch(r"\d{6}", token) and device.verify_token(token)):
-        raise InvalidInput(_("验证码不正确或已使用，请输入身份验证器上显示的最新6位数字。"), field="token")
+        audit.record(actor=actor, action="accounts.totp_enrol_confirm", target=actor,
+                     after={"device": device.pk, "ok": False})
+        return None
     replaced = TOTPDevice.objects.filter(user=actor).exclude(pk=device.pk).delete()[0]
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     audit.record(actor=actor, action="accounts.totp_enrol_confirm", target=actor,
-                 after={"device": device.pk, "replaced": replaced})
+                 after={"device": device.pk, "ok": True, "replaced": replaced})
     return device
 
 
