@@ -5,7 +5,6 @@ from datetime import date
 from types import SimpleNamespace
 
 import pytest
-from django.test import Client
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -93,24 +92,6 @@ def make_citizen(db):
     def make(username: str, *, real_name: str = "王小明", born: date = date(1988, 6, 1), **extra) -> User:
         return services.citizen_register(username=username, password=PASSWORD, real_name=real_name,
                                          id_number=make_id_number("520302", born, next(sequence)), **extra)
-
-    return make
-
-
-@pytest.fixture
-def verified_client():
-    """``verified_client(user)``: a client signed in with the password form and, for staff,
-    the authenticator code, as a person would."""
-
-    def make(user: User) -> Client:
-        client = Client()
-        response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
-        assert response.status_code == 302, response.content.decode()
-        if user.kind == AccountKind.STAFF:
-            device = TOTPDevice.objects.get(user=user, confirmed=True)
-            response = client.post("/accounts/verify/", {"method": "totp", "token": totp_now(device)})
-            assert response.status_code == 302, response.content.decode()
-        return client
 
     return make
 

@@ -152,17 +152,17 @@ def test_staff_directory_is_scoped_to_administered_departments(market_admin, mak
 # --- HTTP: the same scoping through the workbench pages ------------------------------------
 
 
-def test_role_grant_page_in_another_department_is_404(verified_client, market_admin, make_staff, places):
+def test_role_grant_page_in_another_department_is_404(client_as, market_admin, make_staff, places):
     builder = make_staff("builder", places.housing)
-    client = verified_client(market_admin)
+    client = client_as(market_admin)
     response = client.post(f"/accounts/staff/{builder.pk}/", {"role": Role.REVIEWER, "department": places.housing.pk})
     assert response.status_code == 404
     assert not RoleAssignment.objects.filter(user=builder).exists()
 
 
-def test_role_grant_page_refuses_another_department_as_scope(verified_client, market_admin, make_staff, places):
+def test_role_grant_page_refuses_another_department_as_scope(client_as, market_admin, make_staff, places):
     clerk = make_staff("clerk", places.market)
-    client = verified_client(market_admin)
+    client = client_as(market_admin)
     response = client.post(f"/accounts/staff/{clerk.pk}/", {"role": Role.REVIEWER, "department": places.housing.pk})
     assert response.status_code == 400
     assert not RoleAssignment.objects.filter(user=clerk).exists()
@@ -171,21 +171,21 @@ def test_role_grant_page_refuses_another_department_as_scope(verified_client, ma
     assert active_roles(clerk) == ["reviewer"]
 
 
-def test_role_revoke_page_in_another_department_is_404(verified_client, market_admin, make_staff, places):
+def test_role_revoke_page_in_another_department_is_404(client_as, market_admin, make_staff, places):
     builder = make_staff("builder", places.housing, Role.REVIEWER)
     assignment = RoleAssignment.objects.get(user=builder)
-    response = verified_client(market_admin).post(f"/accounts/roles/{assignment.pk}/revoke/")
+    response = client_as(market_admin).post(f"/accounts/roles/{assignment.pk}/revoke/")
     assert response.status_code == 404
     assert RoleAssignment.objects.get(pk=assignment.pk).revoked_at is None
 
 
-def test_staff_pages_are_for_administrators(verified_client, make_staff, places):
+def test_staff_pages_are_for_administrators(client_as, make_staff, places):
     clerk = make_staff("clerk", places.market, Role.WINDOW_CLERK)
-    assert verified_client(clerk).get("/accounts/staff/").status_code == 403
+    assert client_as(clerk).get("/accounts/staff/").status_code == 403
 
 
-def test_a_department_admin_opens_a_staff_account(verified_client, market_admin, places):
-    client = verified_client(market_admin)
+def test_a_department_admin_opens_a_staff_account(client_as, market_admin, places):
+    client = client_as(market_admin)
     page = client.get("/accounts/staff/")
     assert page.status_code == 200
     response = client.post("/accounts/staff/", {
@@ -263,9 +263,9 @@ def test_only_approvers_of_the_department_and_its_admins_are_involved(market_adm
         authorise(market_admin, builder, places.housing)
 
 
-def test_authorisation_pages(verified_client, market_admin, make_staff, places):
+def test_authorisation_pages(client_as, market_admin, make_staff, places):
     approver = make_staff("approver", places.market, Role.APPROVER)
-    client = verified_client(market_admin)
+    client = client_as(market_admin)
     assert client.get("/accounts/authorisations/").status_code == 200
     today = timezone.localdate().isoformat()
     response = client.post("/accounts/authorisations/", {

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from onewindow.accounts.choices import AccountKind, HandlerRole
 from onewindow.accounts.models import (
@@ -11,6 +12,7 @@ from onewindow.accounts.models import (
     ChiefRepresentativeAuthorisation,
     Enterprise,
     EnterpriseHandler,
+    NotificationCodeDevice,
     RoleAssignment,
     StaffProfile,
     User,
@@ -121,3 +123,13 @@ def api_tokens(*, actor: Any) -> QuerySet[ApiToken]:
 
 def api_token_get(*, actor: Any, token_id: int) -> ApiToken:
     return _get(api_tokens(actor=actor), _("未找到该令牌。"), pk=token_id)
+
+
+def totp_device(*, actor: Any, confirmed: bool = True) -> TOTPDevice | None:
+    """The actor's authenticator app: the bound one, or (``confirmed=False``) the one awaiting its first code."""
+    return TOTPDevice.objects.filter(user=actor, confirmed=confirmed).first()
+
+
+def sms_code_device(*, actor: Any) -> NotificationCodeDevice | None:
+    """The actor's SMS-code device, if a code has been sent and not yet used up."""
+    return NotificationCodeDevice.objects.filter(user=actor, token__isnull=False).first()

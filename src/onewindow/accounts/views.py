@@ -19,7 +19,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from onewindow.accounts import selectors, services
 from onewindow.accounts.choices import AccountKind, Role
@@ -36,7 +35,6 @@ from onewindow.accounts.forms import (
     StaffCreateForm,
     add_domain_error,
 )
-from onewindow.accounts.models import NotificationCodeDevice
 from onewindow.accounts.permissions import (
     account_required,
     has_role,
@@ -158,14 +156,14 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     target = _next_url(request, _home_for(user))
     if user.kind != AccountKind.STAFF or is_verified(user):
         return redirect(target)
-    totp = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    totp = selectors.totp_device(actor=user)
     form = CodeForm(request.POST or None)
     status = 200
     if request.method == "POST":
         if request.POST.get("method") == "totp":
             device, missing = totp, _("尚未绑定身份验证器，请使用短信验证码。")
         else:
-            device = NotificationCodeDevice.objects.filter(user=user, token__isnull=False).first()
+            device = selectors.sms_code_device(actor=user)
             missing = _("请先获取短信验证码。")
         if device is None:
             form.add_error(None, missing)
@@ -201,30 +199,29 @@ def totp_enrol_view(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = CodeForm(request.POST if request.POST.get("action") == "confirm" else None)
     status = 200
+    if request.method == "POST" and request.POST.get("action") == "start":
+        services.totp_enrol_start(actor=user)
+        return redirect("accounts:totp")
+    pending = selectors.totp_device(actor=user, confirmed=False)
     if request.method == "POST":
-        if request.POST.get("action") == "start":
-            services.totp_enrol_start(actor=user)
-            return redirect("accounts:totp")
-        pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
         if pending is None:
             return _render(request, "accounts/problem.html",
                            {"code": 400, "message": _("没有待确认的身份验证器，请先开始绑定。")}, status=400)
         if form.is_valid():
             try:
-                services.totp_enrol_confirm(actor=user, device=pending, token=form.cleaned_data["token"])
+                device = services.totp_enrol_confirm(actor=user, device=pending, token=form.cleaned_data["token"])
             except DomainError as exc:
                 add_domain_error(form, exc)
             else:
-                django_otp.login(request, TOTPDevice.objects.get(pk=pending.pk))
+                django_otp.login(request, device)
                 messages.success(request, _("身份验证器已绑定，下次登录请输入其中显示的验证码。"))
                 return redirect("accounts:profile")
         status = 400
-    pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     secret = b32encode(pending.bin_key).decode() if pending is not None else ""
     return _render(request, "accounts/totp.html", {
         "form": form, "pending": pending, "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
         "config_url": pending.config_url if pending else "",
-        "has_device": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
+        "has_device": selectors.totp_device(actor=user) is not None,
     }, status=status)
 
 
