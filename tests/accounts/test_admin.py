@@ -1,6 +1,8 @@
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from onewindow.accounts import services
 from onewindow.accounts.choices import Role
@@ -60,3 +62,16 @@ def test_an_admin_ends_a_users_sessions_from_the_user_list(admin_client, make_ci
     admin_client.post("/admin/accounts/user/", {"action": "end_sessions", "_selected_action": [citizen.pk]})
     assert not UserSession.objects.filter(user=citizen).exists()
     assert other.get("/accounts/me/").status_code == 302
+
+
+def test_the_role_list_does_not_query_per_row(admin_client, root, make_staff, places):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get("/admin/accounts/roleassignment/").status_code == 200
+        return len(captured)
+
+    make_staff("staffone", places.market, Role.WINDOW_CLERK)
+    before = queries()
+    make_staff("stafftwo", places.housing, Role.REVIEWER)
+    make_staff("staffthree", places.hhg_centre, Role.SUPERVISOR)
+    assert queries() == before

@@ -495,3 +495,13 @@ def test_admin_screens_save_through_the_services(seeded, regions, make_user, cli
     assert response.status_code == 200
     assert "尚未录入任何全国节假日" in response.content.decode()
     assert not CalendarYear.objects.filter(year=2030).exists()
+
+
+def test_admin_year_filter_ignores_years_outside_the_calendar(seeded, admin_client):
+    changelist = reverse("admin:core_calendarday_changelist")
+    for year in ("99999", "²", "abc", "0"):
+        assert admin_client.get(changelist, {"year": year}).status_code == 200
+    listed = admin_client.get(changelist, {"year": "2025"}).content.decode()
+    assert "2025-10-01" in listed or "2025年10月1日" in listed
+    years = admin_client.get(reverse("admin:core_calendaryear_changelist"), {"o": "2"})
+    assert years.status_code == 200

@@ -22,18 +22,8 @@ from onewindow.accounts.models import (
     User,
     UserSession,
 )
+from onewindow.core.admin.base import ReadOnlyAdmin
 from onewindow.core.errors import DomainError
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def _each(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet,
@@ -120,6 +110,8 @@ class StaffProfileAdmin(ReadOnlyAdmin):
 @admin.register(RoleAssignment)
 class RoleAssignmentAdmin(ReadOnlyAdmin):
     list_display = ["user", "role", "department", "region", "valid_from", "valid_until", "revoked_at", "granted_by"]
+    # The default select_related() skips nullable foreign keys: without this each row queries its scope and grantor.
+    list_select_related = ["user", "department", "region", "granted_by"]
     list_filter = ["role", "department"]
     search_fields = ["user__username", "user__real_name"]
     actions = ["revoke"]

@@ -5,28 +5,18 @@ Nobody adds, changes or deletes entries or heads here (the database refuses it a
 """
 
 from django.contrib import admin
-from django.db.models import Model
-from django.http import HttpRequest
 
+from onewindow.core.admin.base import ReadOnlyAdmin
 from onewindow.core.models.audit import AuditEntry, TreeHead
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
+class _LedgerAdmin(ReadOnlyAdmin):
     # Ledgers grow into millions of rows: no full COUNT(*) on every page.
     show_full_result_count = False
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(_ReadOnlyAdmin):
+class AuditEntryAdmin(_LedgerAdmin):
     list_display = ["id", "seq", "created_at", "actor_label", "action", "object_type", "object_id", "ip"]
     list_display_links = ["id"]
     search_fields = ["action", "object_type", "object_id", "actor_label"]
@@ -39,7 +29,7 @@ class AuditEntryAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(TreeHead)
-class TreeHeadAdmin(_ReadOnlyAdmin):
+class TreeHeadAdmin(_LedgerAdmin):
     list_display = ["size", "root_hash", "key_id", "created_at"]
     ordering = ["-size"]
     search_fields = ["root_hash"]

@@ -5,20 +5,18 @@ edited rather than deleted (seeding would bring a deleted one back); years are c
 unconfirmed, never deleted.
 """
 
-import datetime as dt
-from typing import Any
-
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
-from django.db.models.functions import ExtractYear
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce, ExtractYear
 from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from onewindow.core.admin.base import adopt_saved
 from onewindow.core.models import CalendarDay, CalendarYear
-from onewindow.core.models.calendar import CalendarSource, CalendarYearStatus
+from onewindow.core.models.calendar import MAX_YEAR, MIN_YEAR, CalendarSource, CalendarYearStatus
 from onewindow.core.services.calendar import (
     calendar_day_create,
     calendar_day_delete,
@@ -38,11 +36,11 @@ class _YearFilter(admin.SimpleListFilter):
         return [(str(day.year), str(day.year)) for day in years]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        value = self.value()
-        if not value or not value.isdigit():
+        value = self.value() or ""
+        # Only ASCII digits in the calendar's range: anything else would fail to build a date.
+        if not (value.isascii() and value.isdigit() and MIN_YEAR <= int(value) <= MAX_YEAR):
             return queryset
-        year = int(value)
-        return queryset.filter(date__gte=dt.date(year, 1, 1), date__lte=dt.date(year, 12, 31))
+        return queryset.filter(date__year=int(value))
 
 
 class _ScopeFilter(admin.SimpleListFilter):
@@ -104,20 +102,19 @@ class CalendarDayAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: CalendarDay, form: forms.ModelForm, change: bool) -> None:
         data = form.cleaned_data
         if change:
-            calendar_day_update(
+            saved = calendar_day_update(
                 actor=request.user, calendar_day=obj, kind=data["kind"], name=data["name"], note=data["note"]
             )
         else:
-            obj.pk = calendar_day_create(
+            saved = calendar_day_create(
                 actor=request.user,
                 date=data["date"],
                 region=data["region"],
                 kind=data["kind"],
                 name=data["name"],
                 note=data["note"],
-            ).pk
-            obj._state.adding = False
-        obj.refresh_from_db()
+            )
+        adopt_saved(obj, saved)
 
     def delete_model(self, request: HttpRequest, obj: CalendarDay) -> None:
         calendar_day_delete(actor=request.user, calendar_day=obj)
@@ -141,11 +138,20 @@ class CalendarYearAdmin(admin.ModelAdmin):
     list_filter = ["status", "source"]
     ordering = ["-year"]
 
-    @admin.display(description=_("全国节假日与调休天数"))
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # One subquery for the whole list rather than a count per row.
+        national = (
+            CalendarDay.objects.filter(region__isnull=True, date__year=OuterRef("year"))
+            .order_by()
+            .values("region")
+            .annotate(days=Count("pk"))
+            .values("days")
+        )
+        return super().get_queryset(request).annotate(national_day_count=Coalesce(Subquery(national), 0))
+
+    @admin.display(description=_("全国节假日与调休天数"), ordering="national_day_count")
     def national_days(self, obj: CalendarYear) -> int:
-        return CalendarDay.objects.filter(
-            region__isnull=True, date__gte=dt.date(obj.year, 1, 1), date__lte=dt.date(obj.year, 12, 31)
-        ).count()
+        return obj.national_day_count
 
     def get_fields(self, request: HttpRequest, obj: CalendarYear | None = None) -> list[str]:
         if obj is None:
@@ -161,7 +167,6 @@ class CalendarYearAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: CalendarYear, form: forms.ModelForm, change: bool) -> None:
-        data: dict[str, Any] = form.cleaned_data
-        obj.pk = calendar_year_save(actor=request.user, year=obj.year, status=data["status"], note=data["note"]).pk
-        obj._state.adding = False
-        obj.refresh_from_db()
+        data = form.cleaned_data
+        saved = calendar_year_save(actor=request.user, year=obj.year, status=data["status"], note=data["note"])
+        adopt_saved(obj, saved)

@@ -5,16 +5,14 @@ through `core:file_download` and its `can_read` check like everywhere else. Rows
 deletable here, since cases and licences refer to them as evidence.
 """
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from onewindow.core.admin.base import ReadOnlyAdmin
 from onewindow.core.models import StoredFile
 
 
 @admin.register(StoredFile)
-class StoredFileAdmin(admin.ModelAdmin):
+class StoredFileAdmin(ReadOnlyAdmin):
     list_display = ["original_name", "kind", "size", "owner", "purpose", "created_at"]
     list_filter = ["kind", "purpose"]
     search_fields = ["original_name", "sha256", "owner__username"]
@@ -24,12 +22,3 @@ class StoredFileAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from onewindow.core.admin.base import adopt_saved
 from onewindow.core.choices import RegionLevel
 from onewindow.core.errors import InvalidInput
 from onewindow.core.models import Department, Region
@@ -115,13 +116,12 @@ class RegionAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: Region, form: forms.ModelForm, change: bool) -> None:
+        data = form.cleaned_data
         if change:
-            region_update(actor=request.user, region=obj, name=form.cleaned_data["name"])
+            saved = region_update(actor=request.user, region=obj, name=data["name"])
         else:
-            data = form.cleaned_data
-            obj.pk = region_create(actor=request.user, code=data["code"], name=data["name"], parent=data["parent"]).pk
-            obj._state.adding = False
-        obj.refresh_from_db()
+            saved = region_create(actor=request.user, code=data["code"], name=data["name"], parent=data["parent"])
+        adopt_saved(obj, saved)
 
 
 class DepartmentForm(forms.ModelForm):
@@ -177,7 +177,7 @@ class DepartmentAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Department, form: forms.ModelForm, change: bool) -> None:
         data = form.cleaned_data
         if change:
-            department_update(
+            saved = department_update(
                 actor=request.user,
                 department=obj,
                 name=data["name"],
@@ -188,15 +188,14 @@ class DepartmentAdmin(admin.ModelAdmin):
                 is_active=data["is_active"],
             )
         else:
-            obj.pk = department_create(
+            saved = department_create(
                 actor=request.user,
                 name=data["name"],
                 short_name=data["short_name"],
                 uscc=data["uscc"],
                 region=data["region"],
                 parent=data["parent"],
-            ).pk
-            obj._state.adding = False
-        obj.refresh_from_db()
+            )
+        adopt_saved(obj, saved)
         for warning in form.uscc_warnings:
             self.message_user(request, warning, messages.WARNING)
