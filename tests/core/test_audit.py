@@ -206,13 +206,6 @@ def write(count: int, *, prefix: str = "case") -> list[int]:
     return ids
 
 
-def seal_all(batch: int = ledger.SEAL_BATCH) -> int:
-    total = 0
-    while sealed := ledger.seal(max_batch=batch):
-        total += sealed
-    return total
-
-
 def execute(sql: str, params: list | None = None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params or [])
@@ -455,7 +448,7 @@ def test_rotated_key_signs_new_heads_and_old_heads_still_verify(ledger_files):
 
     rotated_from, rotated_to = ledger.rotate_key()
     write(3)
-    seal_all()
+    ledger.seal_all()
 
     assert rotated_from == old_id != rotated_to
     assert set(TreeHead.objects.values_list("key_id", flat=True)) == {old_id, rotated_to}
@@ -470,7 +463,7 @@ def test_heads_of_a_key_dropped_from_the_retired_list_fail(ledger_files):
     sealed_ledger()
     ledger.rotate_key()
     write(2)
-    seal_all()
+    ledger.seal_all()
     (ledger_files / "ledger_retired_keys.json").write_text("{}")
 
     report = ledger.verify()
@@ -568,7 +561,7 @@ def test_concurrent_writers_and_two_sealers_seal_every_entry_exactly_once():
     for thread in sealers:
         thread.join()
     assert not errors, errors
-    seal_all()
+    ledger.seal_all()
 
     total = sum(1 + (i + n) % 3 for n in range(writers) for i in range(transactions))
     seqs = sorted(AuditEntry.objects.values_list("seq", flat=True))
@@ -588,6 +581,13 @@ def test_the_worker_sweep_seals_everything_pending():
     write(12)
     assert registered.function() == 12
     assert not AuditEntry.objects.filter(seq__isnull=True).exists()
+
+
+@ledger_db
+def test_seal_all_seals_batch_after_batch():
+    write(7)
+    assert ledger.seal_all(max_batch=3) == 7
+    assert list(TreeHead.objects.order_by("size").values_list("size", flat=True)) == [3, 6, 7]
 
 
 @ledger_db

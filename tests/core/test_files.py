@@ -463,7 +463,9 @@ def test_admin_shows_metadata_but_no_token_or_content(admin_client, stored_pdf):
 
 
 @pytest.mark.django_db
-def test_orphaned_bytes_are_removed_once_old_and_kept_files_stay(media, stored_pdf):
+@pytest.mark.parametrize("batch", [1, 500])  # one query per batch of files, whatever the batch size
+def test_orphaned_bytes_are_removed_once_old_and_kept_files_stay(media, stored_pdf, monkeypatch, batch):
+    monkeypatch.setattr(files, "_ORPHAN_BATCH", batch)
     kept = media / stored_pdf.storage_path
     orphan = kept.parent / ("0" * 32)
     orphan.write_bytes(pdf_bytes())

@@ -30,12 +30,14 @@ import mmap
 import os
 import re
 import secrets
+import time
 import unicodedata
 import uuid
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote
@@ -475,28 +477,32 @@ def store_upload(
 # A file written by store_upload whose transaction later rolled back (in the caller's outer
 # transaction) has no row; old enough to be no upload in flight, it is removed.
 ORPHAN_AGE_SECONDS = 24 * 3600
+_ORPHAN_BATCH = 500
 
 
 def remove_orphans(*, now: float | None = None) -> int:
-    """Delete stored bytes older than ORPHAN_AGE_SECONDS that no StoredFile row refers to."""
-    import time
-
+    """Delete stored bytes older than ORPHAN_AGE_SECONDS that no StoredFile row refers to,
+    and staged uploads (MEDIA_ROOT/incoming) as old."""
     root = _media_root()
     if not root.is_dir():
         return 0
     cutoff = (time.time() if now is None else now) - ORPHAN_AGE_SECONDS
+
+    def old(paths: Iterable[Path]) -> Iterator[Path]:
+        return (path for path in paths if path.is_file() and path.stat().st_mtime <= cutoff)
+
     removed = 0
-    for path in root.glob("*/*/*"):
-        relative = path.relative_to(root).as_posix()
-        if not path.is_file() or path.stat().st_mtime > cutoff:
-            continue
-        if relative.startswith("incoming/") or not StoredFile.objects.filter(storage_path=relative).exists():
-            path.unlink(missing_ok=True)
-            removed += 1
-    for path in (root / "incoming").glob("*"):
-        if path.is_file() and path.stat().st_mtime <= cutoff:
-            path.unlink(missing_ok=True)
-            removed += 1
+    stored = old(root.glob("*/*/*"))
+    # One query per batch of old files, not one per file.
+    while batch := {path.relative_to(root).as_posix(): path for path in islice(stored, _ORPHAN_BATCH)}:
+        referenced = set(StoredFile.objects.filter(storage_path__in=list(batch)).values_list("storage_path", flat=True))
+        for relative, path in batch.items():
+            if relative not in referenced:
+                path.unlink(missing_ok=True)
+                removed += 1
+    for path in old((root / "incoming").glob("*")):
+        path.unlink(missing_ok=True)
+        removed += 1
     return removed
 
 

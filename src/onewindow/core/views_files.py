@@ -2,10 +2,10 @@
 
 import logging
 
-from onewindow.accounts.permissions import account_required
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_safe
 
+from onewindow.accounts.permissions import account_required
 from onewindow.core import files
 from onewindow.core.errors import NotFound
 

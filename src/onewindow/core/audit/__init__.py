@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from django.db import connections, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from onewindow.core import request_context
@@ -40,7 +41,8 @@ def record(
     after: dict | None = None,
 ) -> AuditEntry:
     """Append one entry. Must run inside the caller's transaction (services are atomic)."""
-    if not transaction.get_connection().in_atomic_block:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise RuntimeError("audit.record must be called inside the service's transaction")
     if target is not None:
         object_type = object_type or target._meta.label_lower
@@ -48,7 +50,7 @@ def record(
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     actor_label = actor.get_username() if is_user else (str(actor) if actor else "system")
     ip = request_context.client_ip.get()
-    # NUL separates the fields of a sealed leaf (ledger.leaf_input); keeping it out of every
+    # NUL separates the fields of a sealed leaf (ledger.entry_data); keeping it out of every
     # text field is what makes that encoding unambiguous. JSON escapes it in `changes`.
     if any("\x00" in value for value in (actor_label, action, object_type, object_id, ip or "")):
         raise ValueError("audit fields must not contain NUL characters")
@@ -62,7 +64,7 @@ def record(
         changes=canonical_json({"before": before or {}, "after": after or {}}),
         ip=ip,
     )
-    _insert(entry)
+    _insert(connection, entry)
     return entry
 
 
@@ -80,10 +82,9 @@ def _insert_sql(alias: str) -> str:
     return sql
 
 
-def _insert(entry: AuditEntry) -> None:
+def _insert(connection: BaseDatabaseWrapper, entry: AuditEntry) -> None:
     """One plain INSERT: the ORM's save() machinery would add about half a statement's worth of
     Python time to every service transaction (no signals are sent for audit entries)."""
-    connection = transaction.get_connection()
     params = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in _FIELDS]
     with connection.cursor() as cursor:
         cursor.execute(_insert_sql(connection.alias), params)

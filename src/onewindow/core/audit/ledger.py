@@ -46,7 +46,8 @@ from django.db import transaction
 from django.db.models import BigIntegerField, CharField, Func, QuerySet
 from django.utils.translation import gettext as _
 
-from onewindow.core.audit import merkle
+from onewindow.core import audit
+from onewindow.core.audit import merkle, triggers
 from onewindow.core.audit.merkle import Frontier
 from onewindow.core.models.audit import AuditEntry, AuditNode, TreeHead
 from onewindow.core.periodic import sweep
@@ -163,25 +164,33 @@ def head_message(size: int, root: bytes) -> bytes:
 _key_cache: dict[tuple[str, int, int], Ed25519PrivateKey] = {}
 
 
-def _create_key(path: Path) -> None:
-    """Write a new key with mode 0600; when two processes race, the first link wins."""
+def _write_file(path: Path, data: bytes, *, mode: int, replace: bool) -> None:
+    """Put `data` at `path` whole or not at all: a temporary name, fsync, then a rename over
+    `path` (`replace`) or a link that leaves an existing file alone (when two processes race
+    to create it, the first link wins)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    pem = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
+        if replace:
+            os.replace(temporary, path)
+        else:
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass
     finally:
-        temporary.unlink()
+        temporary.unlink(missing_ok=True)
+
+
+def _new_key_pem() -> bytes:
+    return Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _private_key(*, create: bool) -> Ed25519PrivateKey | None:
@@ -189,7 +198,7 @@ def _private_key(*, create: bool) -> Ed25519PrivateKey | None:
     if not path.exists():
         if not create:
             return None
-        _create_key(path)
+        _write_file(path, _new_key_pem(), mode=0o600, replace=False)
     stat = path.stat()
     cache_key = (str(path), stat.st_ino, stat.st_mtime_ns)
     key = _key_cache.get(cache_key)
@@ -199,6 +208,13 @@ def _private_key(*, create: bool) -> Ed25519PrivateKey | None:
             raise LedgerError(_("账本签名密钥不是 Ed25519 密钥"))
         _key_cache.clear()
         key = _key_cache[cache_key] = loaded
+    return key
+
+
+def _signing_key() -> Ed25519PrivateKey:
+    """The current signing key, created on first use."""
+    key = _private_key(create=True)
+    assert key is not None
     return key
 
 
@@ -212,9 +228,7 @@ def key_id_of(public_key: bytes) -> str:
 
 def public_key_hex() -> str:
     """The raw Ed25519 public key (hex) that outside parties pin to check heads and proofs."""
-    key = _private_key(create=True)
-    assert key is not None
-    return _raw_public(key).hex()
+    return _raw_public(_signing_key()).hex()
 
 
 def _retired_keys_path() -> Path:
@@ -253,25 +267,20 @@ def rotate_key() -> tuple[str, str]:
     connection = transaction.get_connection()
     with _witness(), transaction.atomic():
         _lock_sealers(connection)
-        old = _private_key(create=True)
-        assert old is not None
-        old_id, old_public = key_id_of(_raw_public(old)), _raw_public(old).hex()
-        retired = {**_retired_keys(), old_id: old_public}
-        path = _retired_keys_path()
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
-        temporary.write_text(json.dumps(retired, indent=2, sort_keys=True))
-        os.replace(temporary, path)
-        key_path = Path(settings.AUDIT_SIGNING_KEY_FILE)
-        key_path.unlink()
-        _create_key(key_path)
-        new = _private_key(create=False)
-        assert new is not None
-        new_id = key_id_of(_raw_public(new))
-        from onewindow.core import audit
-
+        old_public = _raw_public(_signing_key())
+        old_id = key_id_of(old_public)
+        retired = {**_retired_keys(), old_id: old_public.hex()}
+        _write_file(
+            _retired_keys_path(), json.dumps(retired, indent=2, sort_keys=True).encode(), mode=0o644, replace=True
+        )
+        # Replaced in one rename: no moment without a key, in which another process would make its own.
+        _write_file(Path(settings.AUDIT_SIGNING_KEY_FILE), _new_key_pem(), mode=0o600, replace=True)
+        new_public = _raw_public(_signing_key())
+        new_id = key_id_of(new_public)
         audit.record(
             actor=None, action="audit.key_rotate", object_type="core.treehead", object_id=new_id,
-            before={"key_id": old_id, "public_key": old_public}, after={"key_id": new_id, "public_key": _raw_public(new).hex()},
+            before={"key_id": old_id, "public_key": old_public.hex()},
+            after={"key_id": new_id, "public_key": new_public.hex()},
         )
     return old_id, new_id
 
@@ -447,8 +456,7 @@ def _append(connection: Any, frontier: Frontier, rows: list[tuple]) -> None:
     _write_seals(connection, [(row[0], seq, leaf.hex()) for seq, (row, leaf) in enumerate(zip(rows, leaves), first)])
     AuditNode.objects.bulk_create(nodes)
     root = frontier.root()
-    key = _private_key(create=True)
-    assert key is not None
+    key = _signing_key()
     TreeHead.objects.create(
         size=frontier.size,
         root_hash=root.hex(),
@@ -458,15 +466,20 @@ def _append(connection: Any, frontier: Frontier, rows: list[tuple]) -> None:
     )
 
 
-@sweep(every_seconds=2)
-def seal_sweep() -> int:
-    """Seal everything committed so far, one signed head per batch."""
+def seal_all(*, max_batch: int = SEAL_BATCH) -> int:
+    """Seal everything committed so far, one signed head per batch; returns how many."""
     total = 0
     while True:
-        sealed = seal()
+        sealed = seal(max_batch=max_batch)
         total += sealed
-        if sealed < SEAL_BATCH:
+        if not sealed or sealed < max_batch:
             return total
+
+
+@sweep(every_seconds=2)
+def seal_sweep() -> int:
+    """The worker seals every 2 s, so entries wait seconds, not minutes, for a signed head."""
+    return seal_all()
 
 
 # --- verification ------------------------------------------------------------------------
@@ -557,7 +570,7 @@ class _Verification:
 
     def problem(self, code: str, message: str, **where: int | None) -> None:
         self.report.problem_count += 1
-        if len(self.report.problems) < MAX_PROBLEMS:
+        if self.collecting:
             self.report.problems.append(Problem(code, message, **where))
 
     @property
@@ -651,8 +664,6 @@ def verify(*, progress: Callable[[int, int], None] | None = None) -> VerifyRepor
     checked and every head is matched against the witness file; stored proof nodes are
     compared with the recomputed ones. `progress(checked, total)` is called after each chunk.
     """
-    from onewindow.core.audit import triggers
-
     report = VerifyReport()
     connection = transaction.get_connection()
     report.triggers_installed = triggers.installed()

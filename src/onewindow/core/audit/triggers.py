@@ -20,14 +20,16 @@ _FUNCTION = "core_audit_append_only"
 _SEAL_COLUMNS = ("seq", "leaf_hash")
 
 
-def _triggers() -> list[tuple[str, str, str]]:
-    """(trigger name, table, kind) for every trigger; kind is "seal", "update", "delete" or "truncate"."""
+def _triggers(connection: BaseDatabaseWrapper) -> list[tuple[str, str, str]]:
+    """(trigger name, table, kind) for every trigger the database has; kind is "seal",
+    "update", "delete" or "truncate" (not on SQLite, which has no TRUNCATE; DELETE covers it)."""
     triggers = []
     for model in (AuditEntry, TreeHead, AuditNode):
         table = model._meta.db_table
         triggers.append((f"{table}_no_update", table, "seal" if model is AuditEntry else "update"))
         triggers.append((f"{table}_no_delete", table, "delete"))
-        triggers.append((f"{table}_no_truncate", table, "truncate"))
+        if connection.vendor != "sqlite":
+            triggers.append((f"{table}_no_truncate", table, "truncate"))
     return triggers
 
 
@@ -48,9 +50,7 @@ def _seal_condition(connection: BaseDatabaseWrapper) -> str:
 def _sqlite_statements(connection: BaseDatabaseWrapper) -> list[str]:
     q = connection.ops.quote_name
     statements = []
-    for name, table, kind in _triggers():
-        if kind == "truncate":  # SQLite has no TRUNCATE; DELETE covers it
-            continue
+    for name, table, kind in _triggers(connection):
         statements.append(f"DROP TRIGGER IF EXISTS {q(name)}")
         event = "DELETE" if kind == "delete" else "UPDATE"
         when = f" WHEN NOT ({_seal_condition(connection)})" if kind == "seal" else ""
@@ -68,7 +68,7 @@ def _postgresql_statements(connection: BaseDatabaseWrapper) -> list[str]:
         f"RAISE EXCEPTION '{_MESSAGE}: % on % refused', TG_OP, TG_TABLE_NAME "
         "USING ERRCODE = 'integrity_constraint_violation'; END $$"
     ]
-    for name, table, kind in _triggers():
+    for name, table, kind in _triggers(connection):
         statements.append(f"DROP TRIGGER IF EXISTS {q(name)} ON {q(table)}")
         if kind == "truncate":
             timing = "BEFORE TRUNCATE"
@@ -117,8 +117,8 @@ def uninstall(*, using: str = DEFAULT_DB_ALIAS) -> None:
         return
     q = connection.ops.quote_name
     with connection.cursor() as cursor:
-        for name, table, kind in _triggers():
-            if connection.vendor == "sqlite" and kind != "truncate":
+        for name, table, _kind in _triggers(connection):
+            if connection.vendor == "sqlite":
                 cursor.execute(f"DROP TRIGGER IF EXISTS {q(name)}")
             elif connection.vendor == "postgresql":
                 cursor.execute(f"DROP TRIGGER IF EXISTS {q(name)} ON {q(table)}")
@@ -127,7 +127,7 @@ def uninstall(*, using: str = DEFAULT_DB_ALIAS) -> None:
 def installed(*, using: str = DEFAULT_DB_ALIAS) -> bool:
     """Whether every trigger is in place (tests, and `onewindow audit verify` warns otherwise)."""
     connection = connections[using]
-    names = {name for name, _table, kind in _triggers() if connection.vendor != "sqlite" or kind != "truncate"}
+    names = {name for name, _table, _kind in _triggers(connection)}
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")

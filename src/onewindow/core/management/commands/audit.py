@@ -74,9 +74,7 @@ class Command(BaseCommand):
         )
 
     def handle_seal(self, *, batch: int, **options: Any) -> None:
-        total = 0
-        while sealed := ledger.seal(max_batch=batch):
-            total += sealed
+        total = ledger.seal_all(max_batch=batch)
         self.stdout.write(_("已封存 %(count)d 条记录") % {"count": total})
 
     def handle_proof(self, *, entry_id: int, **options: Any) -> None:
