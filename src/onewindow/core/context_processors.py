@@ -23,21 +23,20 @@ class NavItem:
     current: bool = False
 
 
-def _nav(request: HttpRequest, label: str, url_name: str, *, exact: bool = False) -> NavItem:
-    try:
-        url = reverse(url_name)
-    except NoReverseMatch:
-        return NavItem(label, None)
-    # A section stays current on its sub-pages; a home page only on itself.
-    current = request.path == url or (not exact and request.path.startswith(url))
-    return NavItem(label, url, current)
-
-
 def _url(url_name: str) -> str | None:
     try:
         return reverse(url_name)
     except NoReverseMatch:
         return None
+
+
+def _nav(request: HttpRequest, label: str, url_name: str, *, exact: bool = False) -> NavItem:
+    url = _url(url_name)
+    if url is None:
+        return NavItem(label, None)
+    # A section stays current on its sub-pages; a home page only on itself.
+    current = request.path == url or (not exact and request.path.startswith(url))
+    return NavItem(label, url, current)
 
 
 class StaffIdentity:

@@ -88,10 +88,6 @@ class CalendarDay(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.get_kind_display()}"
 
-    @property
-    def is_working(self) -> bool:
-        return self.kind != CalendarDayKind.HOLIDAY
-
     def clean(self) -> None:
         super().clean()
         if self.kind == CalendarDayKind.MAKEUP and self.date and self.date.weekday() < 5:

@@ -27,7 +27,7 @@ def region_get(code: str) -> Region:
         if exc.code == "region_shape":
             raise InvalidInput(" ".join(exc.messages), field="code") from None
         raise NotFound(" ".join(exc.messages)) from None
-    region = Region.objects.select_related("parent").filter(code=normalised).first()
+    region = Region.objects.filter(code=normalised).first()
     if region is None:
         raise NotFound(_("行政区划 %(code)s 不存在。") % {"code": normalised})
     return region
@@ -46,7 +46,7 @@ def region_ancestors(region: Region) -> QuerySet[Region]:
 
 def regions_list(*, parent: Region | None = None, level: int | None = None) -> QuerySet[Region]:
     """Regions in tree order, optionally only the direct children of `parent` and/or one level."""
-    regions = Region.objects.select_related("parent").order_by("path")
+    regions = Region.objects.order_by("path")
     if parent is not None:
         regions = regions.filter(parent=parent)
     if level is not None:
@@ -63,7 +63,7 @@ def departments_visible_to(actor: Any, *, region: Region | None = None) -> Query
     member's own region, or a platform administrator's or supervisor's region and below);
     once they are, the actor's own scope will be intersected here as well.
     """
-    departments = Department.objects.select_related("region", "parent").order_by("region__path", "name")
+    departments = Department.objects.select_related("region").order_by("region__path", "name")
     manages = getattr(actor, "is_authenticated", False) and actor.has_perm("core.change_department")
     if not manages:
         departments = departments.filter(is_active=True)
