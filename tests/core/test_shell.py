@@ -201,3 +201,10 @@ def test_500_renders_without_context_processors():
     page = Page(html)
     assert page.find("meta", charset="utf-8")
     assert page.inline_scripts == [] and page.find("style") == []
+
+
+@pytest.mark.django_db
+def test_health_endpoint_answers_without_a_session(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.content == b"ok"
+    assert "no-cache" in response["Cache-Control"]

@@ -3,14 +3,18 @@ from django.contrib import admin
 from django.urls import include, path
 
 from onewindow.config.api import api
+from onewindow.core import views as core_views
 
 urlpatterns = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", core_views.health, name="health"),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("accounts/", include("onewindow.accounts.urls")),
+    path("catalogue/", include("onewindow.catalogue.urls")),
+    path("workbench/catalogue/", include("onewindow.catalogue.urls_workbench")),
     path("", include("onewindow.core.urls")),
     prefix_default_language=False,
 )

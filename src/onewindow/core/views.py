@@ -1,8 +1,18 @@
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 
 from onewindow.accounts.choices import Role
 from onewindow.accounts.permissions import role_required, staff_required
+
+
+@never_cache
+def health(request: HttpRequest) -> HttpResponse:
+    """Liveness for load balancers: the process answers and its database connection works."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")
 
 
 def home(request: HttpRequest) -> HttpResponse:
