@@ -305,7 +305,7 @@ def test_departments_visible_to(tree, admin_user, django_user_model):
 def test_demo_load_is_idempotent_and_audited():
     counts = demo_regions.load()
     assert counts["regions_created"] == 26
-    assert counts["departments_created"] == 12
+    assert counts["departments_created"] == 16
     zunyi = Region.objects.get(code="520300")
     assert zunyi.children.filter(level=RegionLevel.COUNTY).count() == 14
     assert Region.objects.get(code="520325").name == "道真仡佬族苗族自治县"
@@ -317,10 +317,10 @@ def test_demo_load_is_idempotent_and_audited():
         assert parsed.region_code == dept.region.code[:6]
     assert Department.objects.get(name="遵义市政务服务中心").parent.name == "遵义市政务服务管理局"
     entries = AuditEntry.objects.count()
-    assert entries == 38
+    assert entries == 42
 
     again = demo_regions.load()
-    assert again["regions_unchanged"] == 26 and again["departments_unchanged"] == 12
+    assert again["regions_unchanged"] == 26 and again["departments_unchanged"] == 16
     assert again["regions_created"] == again["departments_created"] == 0
     assert AuditEntry.objects.count() == entries
 
@@ -411,9 +411,9 @@ def test_api_departments(client, demo):
     assert body["count"] == 2
     assert {d["name"] for d in body["items"]} == {"遵义市红花岗区政务服务中心", "遵义市红花岗区市场监督管理局"}
     assert all(d["region_code"] == "520302" for d in body["items"])
-    assert client.get("/api/core/departments", {"region": "520300"}).json()["count"] == 10
-    assert client.get("/api/core/departments", {"region": "520300", "descendants": "true"}).json()["count"] == 12
-    assert client.get("/api/core/departments").json()["count"] == 12
+    assert client.get("/api/core/departments", {"region": "520300"}).json()["count"] == 14
+    assert client.get("/api/core/departments", {"region": "520300", "descendants": "true"}).json()["count"] == 16
+    assert client.get("/api/core/departments").json()["count"] == 16
     assert client.get("/api/core/departments", {"region": "5203"}).status_code == 400
     assert client.get("/api/core/departments", {"region": "530000"}).status_code == 404
 
@@ -421,8 +421,8 @@ def test_api_departments(client, demo):
 def test_api_departments_hide_inactive_from_the_public(client, admin_client, demo):
     dept = Department.objects.get(name="遵义市民政局")
     department_update(actor=None, department=dept, is_active=False)
-    assert client.get("/api/core/departments").json()["count"] == 11
-    assert admin_client.get("/api/core/departments").json()["count"] == 12
+    assert client.get("/api/core/departments").json()["count"] == 15
+    assert admin_client.get("/api/core/departments").json()["count"] == 16
 
 
 def check(client, kind, value, **extra):

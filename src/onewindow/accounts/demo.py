@@ -37,6 +37,8 @@ SERVICE_DEPARTMENT = "遵义市市场监督管理局"
 SUPERVISION_DEPARTMENT = "遵义市政务服务管理局"
 TOWNSHIP_DEPARTMENT = "遵义市红花岗区政务服务中心"
 SUPERVISION_REGION = "520300"
+# The demo's one legal reviewer reviews for every department (each has its own in real life).
+EVERY_DEPARTMENT_ROLES = frozenset({Role.LEGAL_REVIEWER})
 HALL = "遵义市政务服务中心"
 
 # (username, real name, department name, roles, hall window, phone)
@@ -136,6 +138,9 @@ def _load_staff(departments: dict[str, Department], region: Region | None, chang
                 _ensure_role(user, role, department=None, region=None, changed=changed)
             elif role == Role.SUPERVISOR:
                 _ensure_role(user, role, department=None, region=region, changed=changed)
+            elif role in EVERY_DEPARTMENT_ROLES:
+                for covered in Department.objects.filter(is_active=True):
+                    _ensure_role(user, role, department=covered, region=None, changed=changed)
             else:
                 _ensure_role(user, role, department=department, region=None, changed=changed)
         _ensure_totp(user, changed)

@@ -6,6 +6,7 @@ Selectors and services everywhere scope their queries with these helpers:
 - `staff_departments(user)`: the departments a staff member works in or holds a role in;
 - `scope_regions(user)`: the regions a region-scoped role (supervisor) covers, with everything below;
 - `scope_q(user, ...)`: the two combined as a filter on another model;
+- `role_q(user, role, ...)`: the scope of one role as a filter on another model;
 - `may_decide(user, department, item_code)`: whether a chief representative may decide an item;
 - `staff_required` and `role_required(...)`: view decorators for the staff workbench.
 """
@@ -107,6 +108,15 @@ def scope_q(user: Any, *, department_field: str = "department", region_field: st
     if paths:
         q |= _path_q(f"{region_field}__path", paths)
     return q
+
+
+def role_q(user: Any, role: str, *, department_field: str = "department", region_field: str = "department__region") -> Q:
+    """A filter for rows within the scope of `role`: its department assignments, and every
+    department in or below its region assignments. Matches nothing without the role."""
+    assignments = active_assignments(user).filter(role=role)
+    q = Q(**{f"{department_field}__in": assignments.filter(department__isnull=False).values("department_id")})
+    paths = assignments.filter(region__isnull=False).values_list("region__path", flat=True)
+    return q | _path_q(f"{region_field}__path", paths)
 
 
 def may_decide(user: Any, department: Department, item_code: str | None = None) -> bool:

@@ -26,9 +26,11 @@ def authentication_error(request: HttpRequest, exc: AuthenticationError) -> Http
 def _register_routers() -> None:
     from onewindow.core.api import router as core_router
     from onewindow.accounts.api import router as accounts_router
+    from onewindow.catalogue.api import router as catalogue_router
 
     api.add_router("/core/", core_router)
     api.add_router("/accounts/", accounts_router)
+    api.add_router("/catalogue/", catalogue_router)
 
 
 _register_routers()

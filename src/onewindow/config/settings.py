@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "channels",
     "onewindow.core",
     "onewindow.accounts",
+    "onewindow.catalogue",
 ]
 
 MIDDLEWARE = [

@@ -12,8 +12,13 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
+from onewindow.accounts.choices import Role
 from onewindow.accounts.models import StaffProfile
 from onewindow.accounts.permissions import active_assignments
+
+
+# Who works on the catalogue: its editors, legal reviewers and publishers.
+CATALOGUE_ROLES = (Role.DEPARTMENT_ADMIN, Role.LEGAL_REVIEWER, Role.PLATFORM_ADMIN)
 
 
 @dataclass(frozen=True)
@@ -66,16 +71,21 @@ def shell(request: HttpRequest) -> dict:
     ]
     if signed_in:
         portal_nav.append(_nav(request, _("我的账户"), "accounts:profile"))
+    workbench_nav = [
+        _nav(request, _("工作台首页"), "core:workbench", exact=True),
+        _nav(request, _("待办办件"), "cases:queue"),
+    ]
+    if signed_in and active_assignments(user).filter(role__in=CATALOGUE_ROLES).exists():
+        workbench_nav.append(_nav(request, _("事项管理"), "catalogue_workbench:items"))
+    workbench_nav += [
+        _nav(request, _("消息"), "core:inbox"),
+        _nav(request, _("监察"), "core:supervision", exact=True),
+    ]
     return {
         "staff_identity": StaffIdentity(user) if signed_in else None,
         "platform_name": _("一网通办"),
         "portal_nav": portal_nav,
-        "workbench_nav": [
-            _nav(request, _("工作台首页"), "core:workbench", exact=True),
-            _nav(request, _("待办办件"), "cases:queue"),
-            _nav(request, _("消息"), "core:inbox"),
-            _nav(request, _("监察"), "core:supervision", exact=True),
-        ],
+        "workbench_nav": workbench_nav,
         "supervision_nav": [
             _nav(request, _("监察首页"), "core:supervision", exact=True),
             _nav(request, _("预警"), "supervision:warnings"),

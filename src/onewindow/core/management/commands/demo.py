@@ -4,19 +4,22 @@ from django.utils.translation import gettext as _
 
 
 class Command(BaseCommand):
-    help = _("载入演示数据（可重复执行）：行政区划、部门、工作日历、各角色账户")
+    help = _("载入演示数据（可重复执行）：行政区划、部门、工作日历、各角色账户、事项目录")
 
     def add_arguments(self, parser):
         parser.add_argument("--quiet-logins", action="store_true", help=_("不打印演示账户清单"))
 
     def handle(self, *args, quiet_logins: bool, **options):
         from onewindow.accounts import demo as accounts_demo
+        from onewindow.catalogue import demo as catalogue_demo
         from onewindow.core import demo_regions
 
         counts = demo_regions.load()
         self.stdout.write(_("行政区划与部门：%(counts)s") % {"counts": counts})
         call_command("calendar_seed", verbosity=0)
         logins = accounts_demo.load()
+        catalogue = catalogue_demo.load()
+        self.stdout.write(_("事项目录：%(counts)s") % {"counts": catalogue})
         if quiet_logins:
             return
         self.stdout.write("")

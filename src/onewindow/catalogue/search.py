@@ -1,0 +1,509 @@
+"""Chinese full-text search over the published service-item catalogue.
+
+How it works, and why:
+
+* **Words come from jieba, not from the database.** Chinese has no spaces, and neither
+  SQLite's FTS5 nor PostgreSQL ships a Chinese word splitter (FTS5's trigram tokenizer and
+  pg_trgm match any 3-character run, so 老年证 or 施工许可 rank poorly and two-character
+  words such as 执照 cannot match at all; zhparser and pg_jieba are C extensions a hosted
+  PostgreSQL rarely offers, and SQLite has none). jieba runs in Python, so both databases
+  index exactly the same words. Text and queries are both cut with `cut_for_search`, which
+  adds the shorter words inside a long one (营业执照 → 营业 执照 营业执照), so a query
+  matches whether the guide or the citizen uses the longer or the shorter word.
+* **Matching and ranking come from the database.** Each published item has one
+  `SearchDocument` row with three columns of space-separated words (title, keywords,
+  body); migration 0002 indexes them with the database's own full-text engine: FTS5 with
+  the unicode61 tokenizer and BM25 ranking on SQLite, stored tsvectors with GIN indexes
+  and ts_rank on PostgreSQL. The index stays inside the database and inside the same
+  transaction as the publication that changed it; no search server to run or keep in step.
+* **Relevance.** Items whose name or keywords (aliases, 俗称) match come first, then items
+  matching only in the body (department, conditions, materials, result, themes): someone
+  typing 营业执照 wants 个体工商户营业执照核发 before the dozens of items that merely ask
+  for a copy of one. Within each part, BM25 with column weights title 10, keywords 8,
+  body 1 (ts_rank with weights A 1.0, B 0.8, C 0.1 on PostgreSQL). Both normalise by
+  length, so of two items matching alike the one with the shorter name ranks first;
+  what ties remain (the same item in two regions) goes to the lower id. Splitting the
+  parts also bounds the work: the first page ranks the name matches, usually a few
+  hundred, not every item that mentions a word.
+* **AND, then OR.** Every query word must match; when that finds nothing, any word may
+  match and the items with the most and the rarest words rank first, so a colloquial
+  老年证 (老年 证) still finds 老年人优待证办理. BM25 weighs rare words up by itself;
+  ts_rank does not, so on PostgreSQL each word's rank is multiplied by its squared length
+  (capped), because a longer Chinese word is a rarer one.
+* **Counting** reads every matching row, so it stops at MAX_TOTAL ("1000+").
+* **Safety.** User input never reaches a query language: the query is cut into words made
+  of letters and digits only, and each is passed as a quoted FTS5 string or a bound
+  parameter of plainto_tsquery. Queries are cut to MAX_QUERY_CHARS and MAX_QUERY_TERMS.
+* **Filters** (department, region, type, theme, list) are whatever queryset of
+  ImplementationItem the caller passes; it is sent to the database as a subquery, so the
+  ids never travel through Python.
+"""
+
+import logging
+import re
+import tempfile
+import threading
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import BigIntegerField, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils import translation
+
+from onewindow.catalogue.choices import ItemType
+from onewindow.catalogue.models import ImplementationItem, SearchDocument, Theme
+from onewindow.core.models import Department
+
+# Longer queries are cut: no service-item name is this long, and the cost of a query grows
+# with its number of words.
+MAX_QUERY_CHARS = 100
+MAX_QUERY_TERMS = 16
+MAX_LIMIT = 100
+# Counting reads every matching row; nobody pages this far, so counts stop here.
+MAX_TOTAL = 1000
+# Filters keeping at most this many items are read into a list once per statement.
+SMALL_SCOPE = 2000
+
+# Column weights: title, keywords, body.
+SQLITE_WEIGHTS = (10.0, 8.0, 1.0)
+# ts_rank takes weights in the order D, C, B, A; migration 0002 labels title A, keywords B,
+# body C. These are the SQLite weights scaled to ts_rank's 0..1.
+PG_WEIGHTS = "{0, 0.1, 0.8, 1.0}"
+# PostgreSQL stand-in for inverse document frequency: min(length, PG_LENGTH_CAP) squared.
+PG_LENGTH_CAP = 4
+
+FTS_TABLE = "catalogue_search_fts"
+DOCUMENT_FIELDS = ("title", "keywords", "body")
+
+# Runs of letters and digits: what remains of a jieba word once punctuation, spaces,
+# symbols and emoji are dropped. The underscore is excluded because both full-text engines
+# split on it.
+_WORD = re.compile(r"[^\W_]+")
+
+_jieba_lock = threading.Lock()
+_jieba_tokenizer: Any = None
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of a search: item ids best first, and how many items match in all.
+
+    `partial` is True when no item matched every word and the page ranks items matching
+    some of them. `exact` is False when more than MAX_TOTAL items match and `total` is
+    MAX_TOTAL ("1000+").
+    """
+
+    ids: list[int]
+    total: int
+    partial: bool = False
+    exact: bool = True
+
+
+def _cache_dir() -> str:
+    """jieba caches its parsed dictionary (~1 s to build) in a file; keep it with our data."""
+    data_dir = getattr(settings, "DATA_DIR", None)
+    if data_dir:
+        path = Path(data_dir) / "cache"
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            return str(path)
+        except OSError:
+            pass
+    return tempfile.gettempdir()
+
+
+def _jieba() -> Any:
+    """The shared jieba tokenizer, initialised once per process (about half a second)."""
+    global _jieba_tokenizer
+    if _jieba_tokenizer is None:
+        with _jieba_lock:
+            if _jieba_tokenizer is None:
+                import jieba
+
+                # jieba reports loading its dictionary on stderr at DEBUG level.
+                jieba.setLogLevel(logging.WARNING)
+                jieba.dt.tmp_dir = _cache_dir()
+                jieba.dt.initialize()
+                _jieba_tokenizer = jieba.dt
+    return _jieba_tokenizer
+
+
+def warm_up() -> None:
+    """Load jieba's dictionary now (about half a second from its cache file, DATA_DIR/cache)
+    rather than in the first search a process serves."""
+    _jieba()
+
+
+def tokens(text: str) -> list[str]:
+    """The words of `text` as they are indexed and searched, in order, repeats kept.
+
+    NFKC folds full-width letters and digits (ＡＢＣ１２３) to ASCII; letters are lower-cased.
+    """
+    if not text:
+        return []
+    text = unicodedata.normalize("NFKC", text).lower()
+    words: list[str] = []
+    for word in _jieba().cut_for_search(text):
+        words.extend(_WORD.findall(word))
+    return words
+
+
+def query_terms(query: str | None) -> list[str]:
+    """The distinct words a query searches for; empty when there is nothing to search."""
+    if not query:
+        return []
+    return list(dict.fromkeys(tokens(query[:MAX_QUERY_CHARS])))[:MAX_QUERY_TERMS]
+
+
+def _required(terms: list[str]) -> list[str]:
+    """The words an all-words query must ask for: a word of two or more characters inside a
+    longer query word is implied by it, because cut_for_search adds the same inner words
+    wherever it meets the longer one (营业执照 brings 营业 and 执照). Leaving them out
+    matches the same items with fewer lookups and keeps PostgreSQL's row estimates sane:
+    it multiplies the frequencies of words that in truth always come together."""
+    return [t for t in terms if len(t) < 2 or not any(t != other and t in other for other in terms)]
+
+
+def _joined(texts: Iterable[str]) -> str:
+    # Each text is cut on its own, so no word is formed across two materials or keywords.
+    return " ".join(word for text in texts if text for word in tokens(text))
+
+
+def _type_label(code: str) -> str:
+    try:
+        label = ItemType(code).label
+    except ValueError:
+        return ""
+    # The source text (Chinese) whatever language the current request uses.
+    with translation.override(None):
+        return str(label)
+
+
+def _document_fields(
+    item: ImplementationItem, content: dict[str, Any], department: Department, theme_names: dict[str, str]
+) -> dict[str, str]:
+    """The three columns of an item's search document, from its published content."""
+    materials = [m.get("name", "") for m in content.get("materials", []) if isinstance(m, dict)]
+    themes = [theme_names.get(code, "") for code in content.get("themes", [])]
+    body = [
+        department.name,
+        department.short_name,
+        _type_label(content.get("item_type", "")),
+        content.get("result_name", ""),
+        content.get("conditions", ""),
+        *materials,
+        *themes,
+    ]
+    return {
+        "title": _joined([content.get("name") or item.name]),
+        "keywords": _joined(content.get("keywords", [])),
+        "body": _joined(body),
+    }
+
+
+def _theme_names(codes: Iterable[str] | None = None) -> dict[str, str]:
+    themes = Theme.objects.all() if codes is None else Theme.objects.filter(code__in=list(codes))
+    return dict(themes.values_list("code", "name"))
+
+
+def _write(documents: Sequence[SearchDocument]) -> int:
+    """Insert or update documents whose text changed; returns how many were written.
+
+    Unchanged documents are skipped so a reindex does not churn the full-text index.
+    """
+    if not documents:
+        return 0
+    existing = {
+        row["item_id"]: row
+        for row in SearchDocument.objects.filter(item_id__in=[d.item_id for d in documents]).values(
+            "item_id", *DOCUMENT_FIELDS
+        )
+    }
+    changed = [
+        d
+        for d in documents
+        if d.item_id not in existing
+        or any(existing[d.item_id][name] != getattr(d, name) for name in DOCUMENT_FIELDS)
+    ]
+    if changed:
+        SearchDocument.objects.bulk_create(
+            changed, update_conflicts=True, unique_fields=["item"], update_fields=list(DOCUMENT_FIELDS)
+        )
+    return len(changed)
+
+
+def index_item(item: ImplementationItem) -> None:
+    """Bring the item's search document in line with its current (published) version.
+
+    An item without a current version has no document, so it can no longer be found.
+    Call it in the transaction that publishes, withdraws or moves the item.
+    """
+    version = item.current_version
+    if version is None:
+        remove_item(item)
+        return
+    content = version.content if isinstance(version.content, dict) else {}
+    fields = _document_fields(item, content, item.department, _theme_names(content.get("themes", [])))
+    _write([SearchDocument(item_id=item.pk, **fields)])
+
+
+def remove_item(item: ImplementationItem) -> None:
+    """Remove the item from search."""
+    SearchDocument.objects.filter(item_id=item.pk).delete()
+
+
+@dataclass(frozen=True)
+class ReindexResult:
+    written: int
+    unchanged: int
+    removed: int
+
+
+def reindex_all(
+    *, batch_size: int = 500, progress: Callable[[int, int], None] | None = None, rebuild_index: bool = False
+) -> ReindexResult:
+    """Recompute the documents of all published items in batches, one transaction each,
+    and drop the documents of items no longer published.
+
+    `rebuild_index` also rebuilds SQLite's FTS5 index from the documents, which repairs it
+    after the document table was rebuilt without its triggers.
+    """
+    removed, _ = SearchDocument.objects.filter(item__current_version__isnull=True).delete()
+    themes = _theme_names()
+    items = (
+        ImplementationItem.objects.filter(current_version__isnull=False)
+        .select_related("current_version", "department")
+        .order_by("pk")
+    )
+    total = items.count()
+    done = written = 0
+    last_pk = 0
+    while True:
+        batch = list(items.filter(pk__gt=last_pk)[:batch_size])
+        if not batch:
+            break
+        documents = []
+        for item in batch:
+            content = item.current_version.content if isinstance(item.current_version.content, dict) else {}
+            documents.append(SearchDocument(item_id=item.pk, **_document_fields(item, content, item.department, themes)))
+        with transaction.atomic():
+            written += _write(documents)
+        done += len(batch)
+        last_pk = batch[-1].pk
+        if progress:
+            progress(done, total)
+    connection = connections[router.db_for_write(SearchDocument)]
+    if rebuild_index and connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+    return ReindexResult(written=written, unchanged=done - written, removed=removed)
+
+
+def _id_sql(queryset: QuerySet[ImplementationItem], connection: BaseDatabaseWrapper) -> tuple[str, tuple[Any, ...]]:
+    sql, params = queryset.order_by().values("pk").query.get_compiler(connection=connection).as_sql()
+    return sql, tuple(params)
+
+
+# Querysets that add nothing to what the documents already hold (one per published item):
+# dropping them spares the database a semi-join against every published item.
+def _unfiltered_sql(connection: BaseDatabaseWrapper) -> set[tuple[str, tuple[Any, ...]]]:
+    return {
+        _id_sql(qs, connection)
+        for qs in (ImplementationItem.objects.all(), ImplementationItem.objects.filter(current_version__isnull=False))
+    }
+
+
+class _EmptyScope(Exception):
+    pass
+
+
+def _scope(
+    queryset: QuerySet[ImplementationItem] | None, connection: BaseDatabaseWrapper, id_in: str, id_ref: str
+) -> tuple[str, list[Any]] | None:
+    """The queryset as a condition on the document id (`id_in` for a list test, `id_ref` for a
+    correlated one); None when it filters nothing out; raises _EmptyScope when it is empty.
+
+    A small scope (a department, a county) is read once into a list the matches are tested
+    against. A large one (an item type, a list) would cost a read of tens of thousands of
+    ids per statement, so each match is looked up in it by primary key instead.
+    """
+    if queryset is None:
+        return None
+    if queryset.model is not ImplementationItem:
+        raise TypeError("search_ids() filters with a queryset of ImplementationItem")
+    try:
+        sql, params = _id_sql(queryset, connection)
+    except EmptyResultSet:
+        raise _EmptyScope from None
+    if (sql, params) in _unfiltered_sql(connection):
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT %s) AS s", [*params, SMALL_SCOPE + 1])
+        size = cursor.fetchone()[0]
+    if size == 0:
+        raise _EmptyScope
+    if size <= SMALL_SCOPE:
+        return f"{id_in} IN ({sql})", list(params)
+    sql, params = _id_sql(queryset.filter(pk=RawSQL(id_ref, (), output_field=BigIntegerField())), connection)
+    return f"EXISTS ({sql})", list(params)
+
+
+class _Search:
+    """One query against one database, in three parts: every match ("all"), the items whose
+    name or keywords match ("head"), and the rest ("body"), which rank below the head."""
+
+    # How the document id is written in a list test and in a correlated subquery.
+    id_in = id_ref = ""
+
+    def __init__(self, connection: BaseDatabaseWrapper, terms: list[str], queryset: QuerySet | None):
+        self.connection = connection
+        self.terms = terms
+        self.required = _required(terms)
+        self.scope = _scope(queryset, connection, self.id_in, self.id_ref)
+
+    def words(self, every: bool) -> list[str]:
+        return self.required if every else self.terms
+
+    def _fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def count(self, part: str, *, every: bool, cap: int) -> int:
+        """Matches of `part`, counted up to `cap` + 1 (a count reads every matching row)."""
+        where, params = self.where(part, every=every)
+        rows = self._fetch(f"SELECT count(*) FROM ({self.select_id} {where} LIMIT %s) AS m", [*params, cap + 1])
+        return rows[0][0]
+
+    def ids(self, part: str, *, every: bool, limit: int, offset: int) -> list[int]:
+        # Ranked from the full-text index alone: joining the items to sort by name would read
+        # one item row per match, which costs more than the ranking.
+        where, params = self.where(part, every=every)
+        order, order_params = self.order(part, every=every)
+        sql = f"{self.select_id} {where} ORDER BY {order} LIMIT %s OFFSET %s"
+        return [row[0] for row in self._fetch(sql, [*params, *order_params, limit, offset])]
+
+    select_id = ""
+
+    def where(self, part: str, *, every: bool) -> tuple[str, list[Any]]:
+        raise NotImplementedError
+
+    def order(self, part: str, *, every: bool) -> tuple[str, list[Any]]:
+        raise NotImplementedError
+
+
+class _SQLiteSearch(_Search):
+    select_id = f"SELECT {FTS_TABLE}.rowid FROM {FTS_TABLE}"
+    # The unary + keeps SQLite from running the full-text query once per id of the list.
+    id_in = f"+{FTS_TABLE}.rowid"
+    id_ref = f"{FTS_TABLE}.rowid"
+
+    def where(self, part: str, *, every: bool) -> tuple[str, list[Any]]:
+        # Each word is a quoted FTS5 string ("" escapes a quote), so no input is FTS5 syntax.
+        words = (" AND " if every else " OR ").join('"' + w.replace('"', '""') + '"' for w in self.words(every))
+        head = "{title keywords} : (" + words + ")"
+        match = {"all": words, "head": head, "body": f"({words}) NOT {head}"}[part]
+        sql, params = f"WHERE {FTS_TABLE} MATCH %s", [match]
+        if self.scope:
+            sql += f" AND {self.scope[0]}"
+            params += self.scope[1]
+        return sql, params
+
+    def order(self, part: str, *, every: bool) -> tuple[str, list[Any]]:
+        # BM25 normalises by length, so of two items matching alike the shorter ranks first;
+        # exact ties are items with the same text.
+        return f"bm25({FTS_TABLE}, {', '.join(str(w) for w in SQLITE_WEIGHTS)}), {FTS_TABLE}.rowid", []
+
+
+class _PostgreSQLSearch(_Search):
+    select_id = "SELECT d.item_id FROM catalogue_searchdocument AS d"
+    id_in = id_ref = "d.item_id"
+
+    def where(self, part: str, *, every: bool) -> tuple[str, list[Any]]:
+        # tsquery's && and || combine one plainto_tsquery per word; words are bound parameters.
+        words = self.words(every)
+        query = "(" + (" && " if every else " || ").join("plainto_tsquery('simple', %s)" for _ in words) + ")"
+        conditions = {
+            "all": [f"d.search_vector @@ {query}"],
+            "head": [f"d.head_vector @@ {query}"],
+            "body": [f"d.search_vector @@ {query}", f"NOT d.head_vector @@ {query}"],
+        }[part]
+        params = words * len(conditions)
+        if self.scope:
+            conditions.append(self.scope[0])
+            params += self.scope[1]
+        return "WHERE " + " AND ".join(conditions), params
+
+    def order(self, part: str, *, every: bool) -> tuple[str, list[Any]]:
+        words = self.words(every)
+        vector = "d.head_vector" if part == "head" else "d.search_vector"
+        # Normalisation 1 divides by 1 + log(length), as BM25 favours the shorter of two
+        # items that match alike; the title length then settles ties ts_rank still leaves.
+        rank = " + ".join(
+            f"{min(len(term), PG_LENGTH_CAP) ** 2} * ts_rank('{PG_WEIGHTS}', {vector}, plainto_tsquery('simple', %s), 1)"
+            for term in words
+        )
+        return f"({rank}) DESC, length(d.title), d.item_id", words
+
+
+_BACKENDS: dict[str, type[_Search]] = {"sqlite": _SQLiteSearch, "postgresql": _PostgreSQLSearch}
+
+
+def search_ids(
+    query: str,
+    *,
+    queryset: QuerySet[ImplementationItem] | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> SearchPage:
+    """Ids of the published items matching `query`, best first, within `queryset` if given.
+
+    A query without any word (blank, only punctuation or emoji) searches nothing and returns
+    an empty page: callers check `query_terms(query)` and list the catalogue instead.
+    Documents exist only for published items, so `queryset` is needed only to filter.
+    Results are counted up to MAX_TOTAL; pages beyond it are empty.
+    """
+    terms = query_terms(query)
+    if not terms:
+        return SearchPage(ids=[], total=0)
+    alias = queryset.db if queryset is not None else router.db_for_read(SearchDocument)
+    connection = connections[alias]
+    try:
+        backend = _BACKENDS[connection.vendor]
+    except KeyError:
+        raise NotImplementedError(f"catalogue search supports SQLite and PostgreSQL, not {connection.vendor}") from None
+    try:
+        search = backend(connection, terms, queryset)
+    except _EmptyScope:
+        return SearchPage(ids=[], total=0)
+    limit = max(0, min(int(limit), MAX_LIMIT))
+    offset = max(0, int(offset))
+
+    every = True
+    total = search.count("all", every=every, cap=MAX_TOTAL)
+    if total == 0 and len(terms) > 1:
+        every = False
+        total = search.count("all", every=every, cap=MAX_TOTAL)
+    exact = total <= MAX_TOTAL
+    total = min(total, MAX_TOTAL)
+    page = SearchPage(ids=[], total=total, partial=not every and total > 0, exact=exact)
+    limit = min(limit, total - offset)
+    if limit <= 0:
+        return page
+    # Items matching in their name or keywords come first, then those matching elsewhere.
+    # The first page needs no count of the head: it takes what the head has, then the body.
+    head = 0 if offset == 0 else search.count("head", every=every, cap=MAX_TOTAL)
+    ids = []
+    if offset == 0 or offset < head:
+        ids = search.ids("head", every=every, limit=limit, offset=offset)
+        head = max(head, len(ids))
+    if len(ids) < limit:
+        ids += search.ids("body", every=every, limit=limit - len(ids), offset=max(0, offset - head))
+    return replace(page, ids=ids)
