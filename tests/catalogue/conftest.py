@@ -1,9 +1,12 @@
-"""A small catalogue world: a city with two departments, their staff, and helpers to build items."""
+"""A small catalogue world: a city with two departments, their staff, and helpers to build items;
+and a browser's view of the guide editor, for tests that drive it."""
 
 import copy
+from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pytest
+from django.urls import reverse
 
 from onewindow.accounts.choices import AccountKind, Role
 from onewindow.accounts.models import RoleAssignment
@@ -106,3 +109,95 @@ def publish(world):
         return services.version_publish_urgent(actor=world.admin, version=version, reason="测试发布")
 
     return run
+
+
+# --- a browser's view of a form -------------------------------------------------------------
+
+
+class _FormReader(HTMLParser):
+    """What a browser would post from the form with `action`, untouched: every named control's value."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.action = action
+        self.inside = False
+        self.found = False
+        self.data: dict[str, list[str]] = {}
+        self._textarea: list[str] | None = None
+        self._select: dict | None = None
+
+    def _add(self, name: str, value: str) -> None:
+        self.data.setdefault(name, []).append(value)
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "form":
+            self.inside = attributes.get("action") == self.action
+            self.found = self.found or self.inside
+            return
+        if not self.inside:
+            return
+        name = attributes.get("name")
+        if tag == "input" and name:
+            kind = attributes.get("type", "text")
+            if kind in ("submit", "button", "file", "reset"):
+                return
+            if kind in ("checkbox", "radio"):
+                if "checked" in attributes:
+                    self._add(name, attributes.get("value") or "on")
+            else:
+                self._add(name, attributes.get("value") or "")
+        elif tag == "textarea" and name:
+            self._textarea = [name, ""]
+        elif tag == "select" and name:
+            self._select = {"name": name, "multiple": "multiple" in attributes, "chosen": [], "first": None}
+        elif tag == "option" and self._select is not None:
+            value = attributes.get("value") or ""
+            if self._select["first"] is None:
+                self._select["first"] = value
+            if "selected" in attributes:
+                self._select["chosen"].append(value)
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._textarea[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "textarea" and self._textarea is not None:
+            name, text = self._textarea
+            # Browsers drop the line break that follows <textarea>.
+            self._add(name, text.removeprefix("\n"))
+            self._textarea = None
+        elif tag == "select" and self._select is not None:
+            select = self._select
+            chosen = select["chosen"] or ([] if select["multiple"] or select["first"] is None else [select["first"]])
+            for value in chosen:
+                self._add(select["name"], value)
+            self._select = None
+
+
+def form_data(html: str, action: str) -> dict[str, list[str]]:
+    reader = _FormReader(action)
+    reader.feed(html)
+    assert reader.found, f"no form posting to {action}"
+    return reader.data
+
+
+def edit_url(version) -> str:
+    return reverse("catalogue_workbench:version_edit", args=[version.pk])
+
+
+def editor_data(client, version) -> dict[str, list[str]]:
+    response = client.get(edit_url(version))
+    assert response.status_code == 200
+    return form_data(response.content.decode(), edit_url(version))
+
+
+def save(client, version, data):
+    return client.post(edit_url(version), {**data, "action": "save"})
+
+
+def page_text(response) -> str:
+    return response.content.decode()

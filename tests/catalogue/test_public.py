@@ -321,8 +321,10 @@ def test_the_guide_page_shows_every_element(catalogue, people):
         "可以委托他人办理吗？", "可以，须提交授权委托书。", "申请人对材料的真实性负责。",
     ]:
         assert text in page, text
-    assert reverse("core:file_download", args=[BLANK_FORM]) in page
-    assert reverse("core:file_download", args=[SAMPLE]) in page
+    # Blank forms and samples are downloaded from the item's public address, not the signed-in one.
+    for token in (BLANK_FORM, SAMPLE):
+        assert f'href="{reverse("catalogue:guide_file", args=[item.impl_code, token])}"' in page
+        assert f'href="{reverse("core:file_download", args=[token])}"' not in page
     assert reverse("catalogue:item_pdf", args=[item.impl_code]) in page
     assert reverse("catalogue:history", args=[item.impl_code]) in page
     # A web address that is not http(s) is never a link.

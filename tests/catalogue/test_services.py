@@ -272,3 +272,10 @@ def test_a_stale_editor_does_not_overwrite_a_newer_save(world, basic):
                                 expected_sha256=opened_at)
     version.refresh_from_db()
     assert version.content["notes"] == "管理员补充"
+
+
+def test_a_departments_own_blank_forms_are_not_a_difference_from_the_standard(world, basic):
+    content = item_content()
+    content["materials"][0]["blank_form"] = "A" * 32
+    version = services.item_create(actor=world.editor, basic_item=basic, department=world.market, content=content)
+    assert services.standard_differences(parse_content(version.content), basic) == []

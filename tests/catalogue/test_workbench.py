@@ -3,7 +3,6 @@ version's way through legal review to publication, driven through the screens.""
 
 import datetime as dt
 import json
-from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
@@ -19,6 +18,8 @@ from onewindow.catalogue.models import ImplementationItem, ItemVersion, Publicat
 from onewindow.core.models import Department
 from onewindow.core.testing.access_matrix import AccessCase, assert_access_matrix
 
+from .conftest import edit_url, editor_data, form_data, page_text, save
+
 BASIC_CODE = "XK99901000"
 STANDARD = {
     "name": "户外广告设施设置审批",
@@ -31,82 +32,7 @@ STANDARD = {
 }
 
 
-# --- a browser's view of a form -------------------------------------------------------------
-
-
-class _FormReader(HTMLParser):
-    """What a browser would post from the form with `action`, untouched: every named control's value."""
-
-    def __init__(self, action: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.action = action
-        self.inside = False
-        self.found = False
-        self.data: dict[str, list[str]] = {}
-        self._textarea: list[str] | None = None
-        self._select: dict | None = None
-
-    def _add(self, name: str, value: str) -> None:
-        self.data.setdefault(name, []).append(value)
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if tag == "form":
-            self.inside = attributes.get("action") == self.action
-            self.found = self.found or self.inside
-            return
-        if not self.inside:
-            return
-        name = attributes.get("name")
-        if tag == "input" and name:
-            kind = attributes.get("type", "text")
-            if kind in ("submit", "button", "file", "reset"):
-                return
-            if kind in ("checkbox", "radio"):
-                if "checked" in attributes:
-                    self._add(name, attributes.get("value") or "on")
-            else:
-                self._add(name, attributes.get("value") or "")
-        elif tag == "textarea" and name:
-            self._textarea = [name, ""]
-        elif tag == "select" and name:
-            self._select = {"name": name, "multiple": "multiple" in attributes, "chosen": [], "first": None}
-        elif tag == "option" and self._select is not None:
-            value = attributes.get("value") or ""
-            if self._select["first"] is None:
-                self._select["first"] = value
-            if "selected" in attributes:
-                self._select["chosen"].append(value)
-
-    def handle_data(self, data):
-        if self._textarea is not None:
-            self._textarea[1] += data
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self.inside = False
-        elif tag == "textarea" and self._textarea is not None:
-            name, text = self._textarea
-            # Browsers drop the line break that follows <textarea>.
-            self._add(name, text.removeprefix("\n"))
-            self._textarea = None
-        elif tag == "select" and self._select is not None:
-            select = self._select
-            chosen = select["chosen"] or ([] if select["multiple"] or select["first"] is None else [select["first"]])
-            for value in chosen:
-                self._add(select["name"], value)
-            self._select = None
-
-
-def form_data(html: str, action: str) -> dict[str, list[str]]:
-    reader = _FormReader(action)
-    reader.feed(html)
-    assert reader.found, f"no form posting to {action}"
-    return reader.data
-
-
-def edit_url(version) -> str:
-    return reverse("catalogue_workbench:version_edit", args=[version.pk])
+# --- the editor's pages ---------------------------------------------------------------------
 
 
 def detail_url(version) -> str:
@@ -115,20 +41,6 @@ def detail_url(version) -> str:
 
 def action_url(name: str, version) -> str:
     return reverse(f"catalogue_workbench:version_{name}", args=[version.pk])
-
-
-def editor_data(client, version) -> dict[str, list[str]]:
-    response = client.get(edit_url(version))
-    assert response.status_code == 200
-    return form_data(response.content.decode(), edit_url(version))
-
-
-def save(client, version, data):
-    return client.post(edit_url(version), {**data, "action": "save"})
-
-
-def page_text(response) -> str:
-    return response.content.decode()
 
 
 # --- people, a basic item and a draft ------------------------------------------------------------

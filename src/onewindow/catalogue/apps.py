@@ -6,3 +6,8 @@ class CatalogueConfig(AppConfig):
     name = "onewindow.catalogue"
     label = "catalogue"
     verbose_name = _("事项目录")
+
+    def ready(self) -> None:
+        from onewindow.catalogue import files
+
+        files.register()  # staff who edit or review an item read its guide files

@@ -5,6 +5,10 @@ The guide editor is one `VersionEditor`: a form for the single-valued elements a
 per list (materials, steps, fees, special procedures, questions). It turns the stored content
 into initial values and a valid post back into the content document `services.version_update`
 takes, and puts a service's located error back beside the field it names.
+
+Guide files (each material's blank form and sample, the result sample) travel as stored-file
+tokens in hidden fields; beside each, a file input replaces the file and a box removes it. The
+editor only says which files were chosen (`VersionEditor.uploads`): the view stores them.
 """
 
 import json
@@ -46,6 +50,8 @@ from onewindow.catalogue.schema import LABELS, STANDARD_ELEMENTS, ItemContent
 from onewindow.core.errors import DomainError
 from onewindow.core.models import Department
 
+# What the file inputs for blank forms and samples offer (the upload checks decide).
+GUIDE_FILE_ACCEPT = ".pdf,.ofd,.docx,.xlsx,.jpg,.jpeg,.png"
 # How many basic items the create page offers for one search.
 BASIC_ITEM_CHOICES = 30
 # Separators staff type between keywords: commas and enumeration commas (both widths),
@@ -81,6 +87,19 @@ def _multiple(label: Any, choices: Any) -> forms.MultipleChoiceField:
     return forms.MultipleChoiceField(
         label=label, choices=choices, required=False, widget=forms.CheckboxSelectMultiple
     )
+
+
+def _guide_file(label: Any) -> forms.FileField:
+    return forms.FileField(
+        label=label,
+        required=False,
+        widget=forms.FileInput(attrs={"accept": GUIDE_FILE_ACCEPT}),
+        help_text=gettext_lazy("PDF、OFD、Word（docx）、Excel（xlsx）文档或 JPG、PNG 图片；选择新文件即替换现有文件。"),
+    )
+
+
+def _remove_file() -> forms.BooleanField:
+    return forms.BooleanField(label=gettext_lazy("删除"), required=False)
 
 
 def _days(label: Any, *, help_text: Any = "", maximum: int = 3650, initial: int | None = None) -> forms.IntegerField:
@@ -126,8 +145,63 @@ class ItemCreateForm(forms.Form):
 # --- the guide editor --------------------------------------------------------------------------
 
 
-class ContentForm(forms.Form):
+@dataclass(frozen=True)
+class FileSlot:
+    """One guide file in the editor: the token the content keeps, the input that replaces the
+    file, the box that removes it, and the stored file the token names (None if unreadable)."""
+
+    element: str
+    token: forms.BoundField
+    upload: forms.BoundField
+    remove: forms.BoundField
+    current: Any
+
+
+class GuideFilesMixin:
+    """A form with guide files: for each element in FILES, "<element>" (the token, hidden),
+    "<element>_file" (a new file) and "<element>_remove" (clear it)."""
+
+    FILES: tuple[str, ...] = ()
+    # Stored files by token, for the names and links shown beside the inputs (set by the editor).
+    stored_files: dict[str, Any] = {}
+
+    @property
+    def file_field_names(self) -> set[str]:
+        return {f"{element}_{part}" for element in self.FILES for part in ("file", "remove")}
+
+    @property
+    def file_slots(self) -> list[FileSlot]:
+        slots = []
+        for element in self.FILES:
+            token = self[element]
+            slots.append(FileSlot(
+                element, token, self[f"{element}_file"], self[f"{element}_remove"],
+                self.stored_files.get(token.value() or ""),
+            ))
+        return slots
+
+    def tokens(self) -> list[str]:
+        """The tokens the form holds (posted or initial), for looking up the stored files."""
+        return [value for element in self.FILES if (value := self[element].value())]
+
+    def with_files(self, values: dict[str, Any]) -> dict[str, Any]:
+        """`values` without the file inputs and boxes, with each token removed if its box is ticked."""
+        for element in self.FILES:
+            values.pop(f"{element}_file", None)
+            if values.pop(f"{element}_remove", False):
+                values[element] = ""
+        return values
+
+    def chosen_files(self) -> list[tuple[str, Any]]:
+        """(element, uploaded file) for each file chosen in a valid post."""
+        return [(element, self.cleaned_data[f"{element}_file"]) for element in self.FILES
+                if self.cleaned_data.get(f"{element}_file")]
+
+
+class ContentForm(GuideFilesMixin, forms.Form):
     """The single-valued elements of a version's content, the form definition and the change note."""
+
+    FILES = ("result_sample",)
 
     # basic information
     name = _text(LABELS["name"])
@@ -177,6 +251,8 @@ class ContentForm(forms.Form):
     result_type = _choice(LABELS["result_type"], ResultType.choices)
     result_name = _text(LABELS["result_name"])
     result_sample = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    result_sample_file = _guide_file(LABELS["result_sample"])
+    result_sample_remove = _remove_file()
     delivery_methods = _multiple(LABELS["delivery_methods"], DeliveryMethod.choices)
     # where, when, who to ask
     contact_hall_address = _text(LABELS["hall_address"])
@@ -265,6 +341,8 @@ class ContentForm(forms.Form):
         content["differences"] = {
             name: data[f"difference_{name}"].strip() for name in STANDARD_ELEMENTS if data[f"difference_{name}"].strip()
         }
+        if data["result_sample_remove"]:
+            content["result_sample"] = ""
         return content
 
     def field_for(self, path: list[str]) -> str | None:
@@ -280,14 +358,18 @@ class ContentForm(forms.Form):
         return path[0] if path[0] in self.fields else None
 
 
-class RowForm(forms.Form):
+class RowForm(GuideFilesMixin, forms.Form):
     """One entry of a list element."""
 
     def row(self) -> dict[str, Any]:
-        return {name: value for name, value in self.cleaned_data.items() if name not in ("ORDER", "DELETE")}
+        return self.with_files(
+            {name: value for name, value in self.cleaned_data.items() if name not in ("ORDER", "DELETE")}
+        )
 
 
 class MaterialForm(RowForm):
+    FILES = ("blank_form", "sample")
+
     key = forms.CharField(
         label=LABELS["key"], max_length=40, required=False, validators=[key_validator],
         help_text=gettext_lazy("留空自动生成，如 m1。"),
@@ -306,6 +388,10 @@ class MaterialForm(RowForm):
     content = _text(LABELS["content"], max_length=4000, rows=2)
     blank_form = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     sample = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    blank_form_file = _guide_file(LABELS["blank_form"])
+    blank_form_remove = _remove_file()
+    sample_file = _guide_file(LABELS["sample"])
+    sample_remove = _remove_file()
 
     def row(self) -> dict[str, Any]:
         row = super().row()
@@ -399,26 +485,42 @@ def _blank(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file chosen in the editor, and where its token goes in the content."""
+
+    form: GuideFilesMixin
+    element: str  # "blank_form", "sample", "result_sample"
+    file: Any
+    list_element: str | None = None  # "materials" for an entry's file, None for the content's own
+    index: int = 0  # the entry, in content order
+
+
 class VersionEditor:
     """The editor of one draft: the content form and a formset per list element."""
 
     def __init__(
         self,
         data: QueryDict | None = None,
+        files: Any = None,
         *,
         content: dict[str, Any] | None = None,
         change_note: str = "",
         theme_choices: list[tuple[str, str]],
+        known_files: Any = frozenset(),
     ) -> None:
         self.adding = ""
         self.specs = _SPECS
+        # A posted token must be one the draft already holds: new files come only as uploads.
+        self.known_files = frozenset(known_files)
         if data is not None:
             data, self.adding = self._with_added_row(data)
         initial = ContentForm.initial_from(content or {}, change_note) if data is None else None
-        self.form = ContentForm(data, initial=initial, theme_choices=theme_choices)
+        self.form = ContentForm(data, files, initial=initial, theme_choices=theme_choices)
         self.formsets = {
             spec.element: _formset_class(spec)(
-                data, prefix=spec.element, initial=None if data is not None else (content or {}).get(spec.element, [])
+                data, files, prefix=spec.element,
+                initial=None if data is not None else (content or {}).get(spec.element, []),
             )
             for spec in LISTS
         }
@@ -452,7 +554,50 @@ class VersionEditor:
         valid = self.form.is_valid()
         for formset in self.formsets.values():
             valid = formset.is_valid() and valid
+        if valid:
+            for form in self._file_forms(kept=True):
+                tokens = [form.cleaned_data[element] for element in form.FILES]
+                if any(token and token not in self.known_files for token in tokens):
+                    form.add_error(None, _("文件引用无效，请重新上传该文件。"))
+                    valid = False
         return valid
+
+    # --- guide files
+
+    def _file_forms(self, *, kept: bool = False) -> list[GuideFilesMixin]:
+        """The forms with guide files; `kept`: only the entries a valid post keeps (not deleted)."""
+        found: list[GuideFilesMixin] = [self.form]
+        for spec in LISTS:
+            if spec.form.FILES:
+                formset = self.formsets[spec.element]
+                found += formset.ordered_forms if kept else formset.forms
+        return found
+
+    def file_tokens(self) -> set[str]:
+        """Every token the editor holds, to look up the files to show."""
+        return {token for form in self._file_forms() for token in form.tokens()}
+
+    def show_files(self, stored_files: dict[str, Any]) -> None:
+        """The stored files by token, for the names and download links beside the inputs."""
+        for form in self._file_forms():
+            form.stored_files = stored_files
+
+    def uploads(self) -> list[Upload]:
+        """The files chosen in a valid post (after `content()`), in content order."""
+        found = [Upload(self.form, element, file) for element, file in self.form.chosen_files()]
+        for element, rows in self._rows.items():
+            for index, row in enumerate(rows):
+                found += [Upload(row, name, file, element, index) for name, file in row.chosen_files()]
+        return found
+
+    def attach(self, upload: Upload, token: str) -> None:
+        """Put the stored upload's token into the content `content()` returned."""
+        content = self.posted_content
+        target = content if upload.list_element is None else content[upload.list_element][upload.index]
+        target[upload.element] = token
+
+    def refuse_upload(self, upload: Upload, message: str) -> None:
+        upload.form.add_error(f"{upload.element}_file", message)
 
     @property
     def change_note(self) -> str:

@@ -7,7 +7,7 @@ code itself): an old version must stay readable whatever the schema has become s
 """
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -40,11 +40,10 @@ from onewindow.catalogue.choices import (
     Visits,
 )
 from onewindow.catalogue.diff import Change
+from onewindow.catalogue.files import is_token
 from onewindow.catalogue.models import ImplementationItem, ItemVersion
 from onewindow.catalogue.schema import LABELS
 
-# Stored-file tokens (core.files) are URL-safe; anything else is not linked.
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _WEB_URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 SEPARATOR = "、"
 
@@ -114,14 +113,11 @@ def compression_percent(content: dict[str, Any]) -> int | None:
     return round((legal_days - promised_days) * 100 / legal_days)
 
 
-def file_url(token: Any) -> str | None:
-    """The download link of a stored file named in the content (blank form, sample)."""
-    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+def guide_file_url(impl_code: str, token: Any) -> str | None:
+    """The public download link of a file a published guide names (blank form, sample)."""
+    if not is_token(token):
         return None
-    try:
-        return reverse("core:file_download", args=[token])
-    except NoReverseMatch:
-        return None
+    return reverse("catalogue:guide_file", args=[impl_code, token])
 
 
 def web_url(value: Any) -> str | None:
@@ -346,16 +342,16 @@ def _handling_rows(content: dict[str, Any]) -> list[Row]:
     ]
 
 
-def _result_rows(content: dict[str, Any]) -> list[Row]:
-    sample = content.get("result_sample")
+def _result_rows(content: dict[str, Any], link: Callable[[Any], str | None]) -> list[Row]:
+    sample = link(content.get("result_sample"))
     return [
         Row(_("结果类型"), choice_label(ResultType, content.get("result_type"))),
         Row(_("结果名称"), _text(content.get("result_name"))),
-        Row(_("结果样本"), _("下载") if file_url(sample) else _("无"), link=file_url(sample)),
+        Row(_("结果样本"), _("下载") if sample else _("无"), link=sample),
     ]
 
 
-def _materials(content: dict[str, Any]) -> list[MaterialRow]:
+def _materials(content: dict[str, Any], link: Callable[[Any], str | None]) -> list[MaterialRow]:
     rows = []
     for number, material in enumerate(_dicts(content.get("materials")), start=1):
         issuer = _text(material.get("issuer"))
@@ -374,8 +370,8 @@ def _materials(content: dict[str, Any]) -> list[MaterialRow]:
             required=bool(material.get("required", True)),
             deferrable=bool(material.get("deferrable")),
             licence=licence_type_name(licence) if licence else "",
-            blank_form=file_url(material.get("blank_form")),
-            sample=file_url(material.get("sample")),
+            blank_form=link(material.get("blank_form")),
+            sample=link(material.get("sample")),
         ))
     return rows
 
@@ -454,6 +450,10 @@ def build_guide(item: ImplementationItem, version: ItemVersion) -> Guide:
     """The guide of `version` of `item` (the current version or an earlier published one)."""
     content = version.content if isinstance(version.content, dict) else {}
     visits = _int(content.get("visits"))
+
+    def link(token: Any) -> str | None:
+        return guide_file_url(item.impl_code, token)
+
     return Guide(
         item=item,
         version=version,
@@ -463,10 +463,10 @@ def build_guide(item: ImplementationItem, version: ItemVersion) -> Guide:
         basic=_basic_rows(item, version, content),
         time_limits=_time_rows(content),
         handling=_handling_rows(content),
-        result=_result_rows(content),
+        result=_result_rows(content, link),
         legal_basis=_text(content.get("legal_basis")),
         conditions=_text(content.get("conditions")),
-        materials=_materials(content),
+        materials=_materials(content, link),
         special_procedures=_specials(content),
         steps=_steps(content),
         charges_fee=bool(content.get("charges_fee")),

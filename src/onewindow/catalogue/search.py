@@ -35,8 +35,8 @@ How it works, and why:
   of letters and digits only, and each is passed as a quoted FTS5 string or a bound
   parameter of plainto_tsquery. Queries are cut to MAX_QUERY_CHARS and MAX_QUERY_TERMS.
 * **Filters** (department, region, type, theme, list) are whatever queryset of
-  ImplementationItem the caller passes; it is sent to the database as a subquery, so the
-  ids never travel through Python.
+  ImplementationItem the caller passes; it goes to the database as a subquery (computed
+  once per statement, see `_scope`), so the ids never travel through Python.
 """
 
 import logging
@@ -273,7 +273,8 @@ def reindex_all(
     and drop the documents of items no longer published.
 
     `rebuild_index` also rebuilds SQLite's FTS5 index from the documents, which repairs it
-    after the document table was rebuilt without its triggers.
+    after the document table was rebuilt without its triggers. After writing, the FTS5
+    index is merged (SQLite) or the table's statistics refreshed (PostgreSQL).
     """
     removed, _ = SearchDocument.objects.filter(item__current_version__isnull=True).delete()
     themes = _theme_names()
@@ -300,9 +301,15 @@ def reindex_all(
         if progress:
             progress(done, total)
     connection = connections[router.db_for_write(SearchDocument)]
-    if rebuild_index and connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite" and rebuild_index:
             cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+        elif connection.vendor == "sqlite" and written + removed:
+            # Many small index segments after a bulk write: merge them into one.
+            cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')")
+        elif connection.vendor == "postgresql" and written + removed:
+            # The planner weighs full-text matches against filters by these statistics.
+            cursor.execute("ANALYZE catalogue_searchdocument")
     return ReindexResult(written=written, unchanged=done - written, removed=removed)
 
 
@@ -324,15 +331,24 @@ class _EmptyScope(Exception):
     pass
 
 
-def _scope(
-    queryset: QuerySet[ImplementationItem] | None, connection: BaseDatabaseWrapper, id_in: str, id_ref: str
-) -> tuple[str, list[Any]] | None:
-    """The queryset as a condition on the document id (`id_in` for a list test, `id_ref` for a
-    correlated one); None when it filters nothing out; raises _EmptyScope when it is empty.
+@dataclass(frozen=True)
+class _Scope:
+    """A filter as SQL: `listed` scopes are computed once per statement (a CTE) and tested
+    as a list; the others are looked up per match by primary key (`sql` is then correlated)."""
 
-    A small scope (a department, a county) is read once into a list the matches are tested
-    against. A large one (an item type, a list) would cost a read of tens of thousands of
-    ids per statement, so each match is looked up in it by primary key instead.
+    sql: str
+    params: list[Any]
+    listed: bool
+
+
+def _scope(queryset: QuerySet[ImplementationItem] | None, connection: BaseDatabaseWrapper, id_ref: str) -> _Scope | None:
+    """The queryset as a filter on document ids; None when it filters nothing out; raises
+    _EmptyScope when it is empty.
+
+    A listed scope is computed once per statement; then the planner either tests the
+    matches against it or, PostgreSQL's choice for a small one, reads the documents of its
+    items by id. On SQLite a large scope (an item type, a list), which would cost a read of
+    tens of thousands of ids, is instead looked up per match by primary key.
     """
     if queryset is None:
         return None
@@ -344,63 +360,106 @@ def _scope(
         raise _EmptyScope from None
     if (sql, params) in _unfiltered_sql(connection):
         return None
+    if connection.vendor != "sqlite":
+        return _Scope(sql, list(params), listed=True)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT %s) AS s", [*params, SMALL_SCOPE + 1])
         size = cursor.fetchone()[0]
     if size == 0:
         raise _EmptyScope
     if size <= SMALL_SCOPE:
-        return f"{id_in} IN ({sql})", list(params)
+        return _Scope(sql, list(params), listed=True)
     sql, params = _id_sql(queryset.filter(pk=RawSQL(id_ref, (), output_field=BigIntegerField())), connection)
-    return f"EXISTS ({sql})", list(params)
+    return _Scope(f"EXISTS ({sql})", list(params), listed=False)
+
+
+@dataclass(frozen=True)
+class _Count:
+    part: str
+    every: bool
+
+
+@dataclass(frozen=True)
+class _Ids:
+    part: str
+    every: bool
+    limit: int
+    offset: int
 
 
 class _Search:
     """One query against one database, in three parts: every match ("all"), the items whose
-    name or keywords match ("head"), and the rest ("body"), which rank below the head."""
+    name or keywords match ("head"), and the rest ("body"), which rank below the head.
 
-    # How the document id is written in a list test and in a correlated subquery.
-    id_in = id_ref = ""
+    Several counts and pages go to the database as one statement, so a filter is computed
+    once, not once per count or page.
+    """
+
+    from_ = ""  # the FROM clause of the full-text table
+    select_id = ""  # SELECT of the document id FROM it
+    id_in = id_ref = ""  # the document id in a list test and in a correlated subquery
 
     def __init__(self, connection: BaseDatabaseWrapper, terms: list[str], queryset: QuerySet | None):
         self.connection = connection
         self.terms = terms
         self.required = _required(terms)
-        self.scope = _scope(queryset, connection, self.id_in, self.id_ref)
+        self.scope = _scope(queryset, connection, self.id_ref)
 
     def words(self, every: bool) -> list[str]:
         return self.required if every else self.terms
 
-    def _fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    def run(self, *asks: "_Count | _Ids") -> list[Any]:
+        """Answer each ask: a count (up to MAX_TOTAL + 1) or a page of ids, best first."""
+        branches, params = [], []
+        for number, ask in enumerate(asks):
+            where, where_params = self.where(ask.part, every=ask.every)
+            if isinstance(ask, _Count):
+                branches.append(
+                    f"SELECT {number}, (SELECT count(*) FROM ({self.select_id} {where} LIMIT %s) AS m), NULL, NULL"
+                )
+                params += [*where_params, MAX_TOTAL + 1]
+            else:
+                keys, key_params = self.keys(ask.part, every=ask.every)
+                branches.append(
+                    f"SELECT {number}, p.id, p.k1, p.k2 FROM ("
+                    f"SELECT {self.id_ref} AS id, {keys} {self.from_} {where} "
+                    f"ORDER BY k1, k2, id LIMIT %s OFFSET %s) AS p"
+                )
+                params += [*key_params, *where_params, ask.limit, ask.offset]
+        sql = " UNION ALL ".join(branches)
+        if self.scope and self.scope.listed:
+            sql = f"WITH scope AS MATERIALIZED ({self.scope.sql}) {sql}"
+            params = [*self.scope.params, *params]
         with self.connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return cursor.fetchall()
+            rows = cursor.fetchall()
+        answers: list[Any] = [0 if isinstance(ask, _Count) else [] for ask in asks]
+        # The rows of a UNION come in no promised order: sort by ask, then by the page's keys.
+        for number, value, *_keys in sorted(rows, key=lambda row: (row[0], row[2] or 0, row[3] or 0, row[1])):
+            if isinstance(asks[number], _Count):
+                answers[number] = value
+            else:
+                answers[number].append(value)
+        return answers
 
-    def count(self, part: str, *, every: bool, cap: int) -> int:
-        """Matches of `part`, counted up to `cap` + 1 (a count reads every matching row)."""
-        where, params = self.where(part, every=every)
-        rows = self._fetch(f"SELECT count(*) FROM ({self.select_id} {where} LIMIT %s) AS m", [*params, cap + 1])
-        return rows[0][0]
-
-    def ids(self, part: str, *, every: bool, limit: int, offset: int) -> list[int]:
-        # Ranked from the full-text index alone: joining the items to sort by name would read
-        # one item row per match, which costs more than the ranking.
-        where, params = self.where(part, every=every)
-        order, order_params = self.order(part, every=every)
-        sql = f"{self.select_id} {where} ORDER BY {order} LIMIT %s OFFSET %s"
-        return [row[0] for row in self._fetch(sql, [*params, *order_params, limit, offset])]
-
-    select_id = ""
+    def scope_condition(self) -> tuple[str, list[Any]]:
+        if not self.scope:
+            return "", []
+        if self.scope.listed:
+            return f" AND {self.id_in} IN (SELECT pk FROM scope)", []
+        return f" AND {self.scope.sql}", list(self.scope.params)
 
     def where(self, part: str, *, every: bool) -> tuple[str, list[Any]]:
         raise NotImplementedError
 
-    def order(self, part: str, *, every: bool) -> tuple[str, list[Any]]:
+    def keys(self, part: str, *, every: bool) -> tuple[str, list[Any]]:
+        """The sort keys k1, k2 (ascending; the id breaks what ties remain)."""
         raise NotImplementedError
 
 
 class _SQLiteSearch(_Search):
-    select_id = f"SELECT {FTS_TABLE}.rowid FROM {FTS_TABLE}"
+    from_ = f"FROM {FTS_TABLE}"
+    select_id = f"SELECT {FTS_TABLE}.rowid {from_}"
     # The unary + keeps SQLite from running the full-text query once per id of the list.
     id_in = f"+{FTS_TABLE}.rowid"
     id_ref = f"{FTS_TABLE}.rowid"
@@ -410,20 +469,18 @@ class _SQLiteSearch(_Search):
         words = (" AND " if every else " OR ").join('"' + w.replace('"', '""') + '"' for w in self.words(every))
         head = "{title keywords} : (" + words + ")"
         match = {"all": words, "head": head, "body": f"({words}) NOT {head}"}[part]
-        sql, params = f"WHERE {FTS_TABLE} MATCH %s", [match]
-        if self.scope:
-            sql += f" AND {self.scope[0]}"
-            params += self.scope[1]
-        return sql, params
+        scope, params = self.scope_condition()
+        return f"WHERE {FTS_TABLE} MATCH %s{scope}", [match, *params]
 
-    def order(self, part: str, *, every: bool) -> tuple[str, list[Any]]:
+    def keys(self, part: str, *, every: bool) -> tuple[str, list[Any]]:
         # BM25 normalises by length, so of two items matching alike the shorter ranks first;
         # exact ties are items with the same text.
-        return f"bm25({FTS_TABLE}, {', '.join(str(w) for w in SQLITE_WEIGHTS)}), {FTS_TABLE}.rowid", []
+        return f"bm25({FTS_TABLE}, {', '.join(str(w) for w in SQLITE_WEIGHTS)}) AS k1, 0 AS k2", []
 
 
 class _PostgreSQLSearch(_Search):
-    select_id = "SELECT d.item_id FROM catalogue_searchdocument AS d"
+    from_ = "FROM catalogue_searchdocument AS d"
+    select_id = f"SELECT d.item_id {from_}"
     id_in = id_ref = "d.item_id"
 
     def where(self, part: str, *, every: bool) -> tuple[str, list[Any]]:
@@ -435,22 +492,19 @@ class _PostgreSQLSearch(_Search):
             "head": [f"d.head_vector @@ {query}"],
             "body": [f"d.search_vector @@ {query}", f"NOT d.head_vector @@ {query}"],
         }[part]
-        params = words * len(conditions)
-        if self.scope:
-            conditions.append(self.scope[0])
-            params += self.scope[1]
-        return "WHERE " + " AND ".join(conditions), params
+        scope, params = self.scope_condition()
+        return "WHERE " + " AND ".join(conditions) + scope, [*(words * len(conditions)), *params]
 
-    def order(self, part: str, *, every: bool) -> tuple[str, list[Any]]:
+    def keys(self, part: str, *, every: bool) -> tuple[str, list[Any]]:
         words = self.words(every)
         vector = "d.head_vector" if part == "head" else "d.search_vector"
         # Normalisation 1 divides by 1 + log(length), as BM25 favours the shorter of two
         # items that match alike; the title length then settles ties ts_rank still leaves.
         rank = " + ".join(
-            f"{min(len(term), PG_LENGTH_CAP) ** 2} * ts_rank('{PG_WEIGHTS}', {vector}, plainto_tsquery('simple', %s), 1)"
-            for term in words
+            f"{min(len(word), PG_LENGTH_CAP) ** 2} * ts_rank('{PG_WEIGHTS}', {vector}, plainto_tsquery('simple', %s), 1)"
+            for word in words
         )
-        return f"({rank}) DESC, length(d.title), d.item_id", words
+        return f"-({rank}) AS k1, length(d.title) AS k2", words
 
 
 _BACKENDS: dict[str, type[_Search]] = {"sqlite": _SQLiteSearch, "postgresql": _PostgreSQLSearch}
@@ -486,24 +540,26 @@ def search_ids(
     limit = max(0, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset))
 
-    every = True
-    total = search.count("all", every=every, cap=MAX_TOTAL)
-    if total == 0 and len(terms) > 1:
-        every = False
-        total = search.count("all", every=every, cap=MAX_TOTAL)
+    # Items matching in their name or keywords come first, then those matching elsewhere.
+    # One statement counts the matches and takes the page from the head (and, past the first
+    # page, counts the head); the body is read only when the head runs out.
+    for every in (True, False):
+        asks = [_Count("all", every), _Ids("head", every, limit, offset)]
+        if offset:
+            asks.append(_Count("head", every))
+        answers = search.run(*asks)
+        total, ids = answers[0], answers[1]
+        head = answers[2] if offset else len(ids)
+        if total or len(terms) == 1:
+            break
     exact = total <= MAX_TOTAL
     total = min(total, MAX_TOTAL)
     page = SearchPage(ids=[], total=total, partial=not every and total > 0, exact=exact)
     limit = min(limit, total - offset)
     if limit <= 0:
         return page
-    # Items matching in their name or keywords come first, then those matching elsewhere.
-    # The first page needs no count of the head: it takes what the head has, then the body.
-    head = 0 if offset == 0 else search.count("head", every=every, cap=MAX_TOTAL)
-    ids = []
-    if offset == 0 or offset < head:
-        ids = search.ids("head", every=every, limit=limit, offset=offset)
-        head = max(head, len(ids))
+    ids = ids[:limit]
     if len(ids) < limit:
-        ids += search.ids("body", every=every, limit=limit - len(ids), offset=max(0, offset - head))
+        (more,) = search.run(_Ids("body", every, limit - len(ids), max(0, offset - head)))
+        ids += more
     return replace(page, ids=ids)

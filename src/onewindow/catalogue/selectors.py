@@ -14,7 +14,7 @@ from onewindow.catalogue.choices import BatchKind, BatchStatus, VersionStatus
 from onewindow.catalogue.diff import Change, diff_content
 from onewindow.catalogue.models import BasicItem, ImplementationItem, ItemVersion, PublicationBatch, Theme
 from onewindow.core.errors import NotFound
-from onewindow.core.models import Region
+from onewindow.core.models import Region, StoredFile
 
 
 @dataclass(frozen=True)
@@ -73,9 +73,8 @@ def public_items(filters: CatalogueFilters, *, limit: int = 20, offset: int = 0)
 
 
 def public_item(impl_code: str) -> ImplementationItem:
-    item = published_items().select_related("current_version", "department", "region", "basic_item").filter(
-        impl_code=impl_code
-    ).first()
+    # The version (a large document) is read only when needed: a cached guide page never does.
+    item = published_items().select_related("department", "region").filter(impl_code=impl_code).first()
     if item is None:
         raise NotFound(_("没有找到该事项，或它尚未发布。"))
     return item
@@ -250,3 +249,34 @@ def with_list_tags(items: list[ImplementationItem]) -> list[ImplementationItem]:
 
     prefetch_related_objects(items, "list_memberships")
     return items
+
+
+# --- guide files (blank forms, samples, result samples) -------------------------------------
+
+
+def public_guide_file(impl_code: str, token: str) -> StoredFile:
+    """A guide file of the item that a published or superseded version names as a blank form,
+    sample or result sample; NotFound (the same for every other case) otherwise."""
+    from onewindow.catalogue import files
+
+    published = ItemVersion.objects.filter(
+        item__impl_code=impl_code, status__in=[VersionStatus.PUBLISHED, VersionStatus.SUPERSEDED]
+    )
+    stored = None
+    if files.versions_naming(published, token):
+        stored = StoredFile.objects.filter(token=token, purpose=files.PURPOSE).first()
+    if stored is None:
+        raise NotFound(_("文件不存在。"))
+    return stored
+
+
+def guide_files(actor: Any, tokens: Any) -> dict[str, StoredFile]:
+    """The guide files among `tokens` the actor may read, by token (for the editor's links)."""
+    from onewindow.catalogue import files
+    from onewindow.core import files as core_files
+
+    wanted = {token for token in tokens if files.is_token(token)}
+    if not wanted:
+        return {}
+    found = StoredFile.objects.filter(token__in=wanted, purpose=files.PURPOSE)
+    return {stored.token: stored for stored in found if core_files.can_read(actor, stored)}

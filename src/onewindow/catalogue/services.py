@@ -226,10 +226,23 @@ def starter_content(basic_item: BasicItem) -> dict[str, Any]:
     return content_json(parse_content(content))
 
 
+# A department's own blank forms and samples are not part of the standard.
+_LOCAL_MATERIAL_FIELDS = ("blank_form", "sample")
+
+
+def _comparable(name: str, value: Any) -> Any:
+    if name == "materials" and isinstance(value, list):
+        return [{k: v for k, v in m.items() if k not in _LOCAL_MATERIAL_FIELDS} for m in value if isinstance(m, dict)]
+    return value
+
+
 def standard_differences(content: ItemContent, basic_item: BasicItem) -> list[str]:
     """Standard elements in which `content` differs from the basic item's standard."""
     ours = content_json(content)
-    return [name for name in STANDARD_ELEMENTS if name in basic_item.standard and ours[name] != basic_item.standard[name]]
+    return [
+        name for name in STANDARD_ELEMENTS
+        if name in basic_item.standard and _comparable(name, ours[name]) != _comparable(name, basic_item.standard[name])
+    ]
 
 
 def _check_differences_recorded(content: ItemContent, basic_item: BasicItem) -> None:

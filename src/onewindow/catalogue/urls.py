@@ -27,5 +27,6 @@ urlpatterns = [
     path("items/<ow_impl_code:impl_code>/guide.pdf", views.item_pdf, name="item_pdf"),
     path("items/<ow_impl_code:impl_code>/flowchart.svg", views.flowchart, name="flowchart"),
     path("items/<ow_impl_code:impl_code>/history/", views.history, name="history"),
+    path("items/<ow_impl_code:impl_code>/files/<slug:token>/", views.guide_file, name="guide_file"),
     path("items/<ow_impl_code:impl_code>/v<int:number>/", views.version, name="version"),
 ]

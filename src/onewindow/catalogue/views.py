@@ -6,27 +6,35 @@ that is not a known code, a well-formed region code or a number in range is igno
 well-formed department id or region code that has no items simply matches nothing), so no
 address a visitor can type yields anything but a page, or a 404 for an item or version that
 is not published.
+
+The guide's blank forms, samples and result sample are downloaded from the item's own address
+(`guide_file`), which serves only files a published version of the item names.
 """
 
+import logging
 import math
 import re
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from onewindow.catalogue import selectors
 from onewindow.catalogue.choices import Audience, ItemList, ItemType
 from onewindow.catalogue.flowchart import flowchart_svg
-from onewindow.catalogue.guide import build_guide, change_rows
+from onewindow.catalogue.guide import apply_url, build_guide, change_rows
 from onewindow.catalogue.guide_pdf import guide_pdf
 from onewindow.catalogue.models import ImplementationItem, ItemVersion
 from onewindow.catalogue.selectors import CatalogueFilters
+from onewindow.core import files
 from onewindow.core.errors import NotFound
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
 MAX_PAGE = 10_000
@@ -177,8 +185,11 @@ def _published_version(item: ImplementationItem, number: int) -> ItemVersion:
 def item(request: HttpRequest, impl_code: str) -> HttpResponse:
     """办事指南: every element of the item's published version."""
     found = _published(impl_code)
-    guide = build_guide(found, found.current_version)
-    return render(request, "catalogue/public/item.html", {"guide": guide, "item": found})
+    # Built only when the cached body of this version is missing (see item.html).
+    guide = SimpleLazyObject(lambda: build_guide(found, found.current_version))
+    return render(request, "catalogue/public/item.html", {
+        "guide": guide, "item": found, "version_pk": found.current_version_id, "apply_url": apply_url(found.impl_code),
+    })
 
 
 @require_safe
@@ -234,3 +245,25 @@ def history(request: HttpRequest, impl_code: str) -> HttpResponse:
             "changes": change_rows(entry.changes, old=previous.content, new=entry.version.content) if previous else [],
         })
     return render(request, "catalogue/public/history.html", {"item": found, "entries": rows})
+
+
+@require_safe
+def guide_file(request: HttpRequest, impl_code: str, token: str) -> FileResponse:
+    """A blank form, sample or result sample of the item's guide, as an attachment, for anyone:
+    only a file that a published (or superseded) version of the item names; anything else,
+    a draft's file included, is the same 404 as a bad token."""
+    try:
+        stored = selectors.public_guide_file(impl_code, token)
+        handle = files.open_stored(stored)
+    except NotFound:
+        raise Http404 from None
+    except FileNotFoundError:
+        logger.error("stored file %s is missing from disk", stored.pk)
+        raise Http404 from None
+    response = FileResponse(handle, content_type=stored.content_type)
+    response["Content-Disposition"] = files.content_disposition(stored.original_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    # Should a browser render it anyway, the document gets no script, no origin, no requests.
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -1,6 +1,10 @@
 """The catalogue in the staff workbench: implementation items, the guide editor, legal review and
 publication batches. Thin views: reads through `selectors`, every change through `services`; a
-refusal is shown with the service's message and its 4xx status, and changes nothing."""
+refusal is shown with the service's message and its 4xx status, and changes nothing.
+
+The guide editor also takes the guide's files (blank forms, samples, the result sample): a
+save stores each chosen file (`core.files.store_upload`) and then saves the draft, in one
+transaction, so a refused upload or a refused save keeps neither the files nor the change."""
 
 import json
 from collections.abc import Callable
@@ -10,6 +14,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,6 +26,7 @@ from django.views.decorators.http import require_POST
 from onewindow.accounts.choices import Role
 from onewindow.accounts.permissions import has_role, is_platform_admin, role_required
 from onewindow.accounts.selectors import managed_departments
+from onewindow.catalogue import files as guide_files
 from onewindow.catalogue import selectors, services
 from onewindow.catalogue.choices import OPEN_VERSION_STATUSES, VersionStatus
 from onewindow.catalogue.formdef import parse_form_definition
@@ -43,6 +49,7 @@ from onewindow.catalogue.schema import (
     is_compressed,
     parse_content,
 )
+from onewindow.core import files
 from onewindow.core.errors import DomainError, InvalidInput, NotFound
 
 # Who works with the catalogue: editors (department and platform administrators) and reviewers.
@@ -186,6 +193,7 @@ def _render_editor(
     request: HttpRequest, version: ItemVersion, editor: VersionEditor, *, status: int = 200
 ) -> HttpResponse:
     content = editor.posted_content or version.content
+    editor.show_files(selectors.guide_files(request.user, editor.file_tokens()))
     parsed = _parsed(content) or _parsed(version.content)
     differing = services.standard_differences(parsed, version.item.basic_item) if parsed else []
     return render(request, "catalogue/workbench/version_edit.html", {
@@ -197,7 +205,31 @@ def _render_editor(
         "preview": _preview(editor.definition()),
         # The digest the editing started from travels with every round trip (add row, preview).
         "base_sha256": request.POST.get("base_sha256") or version.content_sha256,
+        # Chosen files are not kept when the editor is shown again without saving.
+        "files_dropped": bool(request.FILES),
     }, status=status)
+
+
+class _UploadRefused(Exception):
+    """A chosen file failed the upload checks; the editor shows why beside its input."""
+
+
+def _store_uploads(actor: Any, editor: VersionEditor) -> None:
+    """Store every chosen file and put its token into the editor's content; raises _UploadRefused
+    (after checking them all) when any is refused."""
+    refused = False
+    for upload in editor.uploads():
+        try:
+            stored = files.store_upload(
+                actor=actor, uploaded_file=upload.file, purpose=guide_files.PURPOSE, allowed_kinds=guide_files.KINDS
+            )
+        except InvalidInput as exc:
+            editor.refuse_upload(upload, exc.message)
+            refused = True
+        else:
+            editor.attach(upload, stored.token)
+    if refused:
+        raise _UploadRefused
 
 
 @role_required(*EDITOR_ROLES)
@@ -212,7 +244,8 @@ def version_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         editor = VersionEditor(content=version.content, change_note=version.change_note,
                                theme_choices=theme_choices(themes, version.content))
         return _render_editor(request, version, editor)
-    editor = VersionEditor(request.POST, theme_choices=theme_choices(themes, version.content))
+    editor = VersionEditor(request.POST, request.FILES, theme_choices=theme_choices(themes, version.content),
+                           known_files=guide_files.content_file_tokens(version.content))
     valid = editor.is_valid()
     if valid:
         content = editor.content()
@@ -222,8 +255,14 @@ def version_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not valid:
         return _render_editor(request, version, editor, status=400)
     try:
-        services.version_update(actor=actor, version=version, content=content, change_note=editor.change_note,
-                                expected_sha256=request.POST.get("base_sha256") or None)
+        # The files first, then the draft naming them: one transaction, so a refusal of either
+        # keeps nothing (stored bytes left without their row are removed by the orphan sweep).
+        with transaction.atomic():
+            _store_uploads(actor, editor)
+            services.version_update(actor=actor, version=version, content=content, change_note=editor.change_note,
+                                    expected_sha256=request.POST.get("base_sha256") or None)
+    except _UploadRefused:
+        return _render_editor(request, version, editor, status=400)
     except DomainError as exc:
         editor.add_service_error(exc)
         return _render_editor(request, version, editor, status=exc.status_code)

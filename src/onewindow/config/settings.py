@@ -106,7 +106,8 @@ if REDIS_URL:
     }
     RQ_QUEUES = {name: {"URL": REDIS_URL} for name in TASK_QUEUES}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Room for the rendered guides of the most visited items (about 25 KB each).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 2000}}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 TASK_BACKEND = env_str("ONEWINDOW_TASK_BACKEND", "rq" if REDIS_URL else "database")
@@ -124,6 +125,10 @@ if TASK_BACKEND == "rq":
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 
 # --- identity and security ----------------------------------------------------
+# A service guide is edited in one form: two file inputs per material and many list rows.
+DATA_UPLOAD_MAX_NUMBER_FILES = 500
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
