@@ -75,7 +75,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -226,13 +226,13 @@ def _part(name: str, title: Any = None, kind: Kind = "text", choices: Any = None
     return Column(("element", name), title or schema.LABELS[name], kind, choices)
 
 
-_IMPL_CODE_KEY = Column(("impl_code",), _l("实施编码"), required=True)
+_IMPL_CODE_KEY = Column(("impl_code",), gettext_lazy("实施编码"), required=True)
 
-ITEMS = Sheet("items", _l("事项"), (
-    Column(("impl_code",), _l("实施编码")),
-    Column(("handle_item_code",), _l("业务办理项编码")),
-    Column(("basic", "basic_code"), _l("基本编码"), required=True),
-    Column(("department_uscc",), _l("实施主体统一社会信用代码"), required=True),
+ITEMS = Sheet("items", gettext_lazy("事项"), (
+    Column(("impl_code",), gettext_lazy("实施编码")),
+    Column(("handle_item_code",), gettext_lazy("业务办理项编码")),
+    Column(("basic", "basic_code"), gettext_lazy("基本编码"), required=True),
+    Column(("department_uscc",), gettext_lazy("实施主体统一社会信用代码"), required=True),
     _element("name"),
     _element("item_type", "code", ItemType),
     _element("legal_basis"),
@@ -250,8 +250,8 @@ ITEMS = Sheet("items", _l("事项"), (
     _element("handling_forms", "codes", HandlingForm),
     _element("case_type", "code", CaseType),
     _element("general_scope", "code", GeneralScope),
-    *_limit("legal_limit", _l("法定办结时限单位"), _l("法定办结时限说明")),
-    *_limit("promised_limit", _l("承诺办结时限单位"), _l("承诺办结时限说明")),
+    *_limit("legal_limit", gettext_lazy("法定办结时限单位"), gettext_lazy("法定办结时限说明")),
+    *_limit("promised_limit", gettext_lazy("承诺办结时限单位"), gettext_lazy("承诺办结时限说明")),
     _element("compression_reason"),
     _element("visits", "code", Visits),
     _element("online_depth", "code", OnlineDepth),
@@ -271,11 +271,11 @@ ITEMS = Sheet("items", _l("事项"), (
     _element("notes"),
     _element("differences", "json"),
 ))
-MATERIALS = Sheet("materials", _l("申请材料"), (
+MATERIALS = Sheet("materials", gettext_lazy("申请材料"), (
     _IMPL_CODE_KEY,
-    _part("key", _l("材料编号")),
-    _part("name", _l("材料名称")),
-    _part("basis", _l("设定依据")),
+    _part("key", gettext_lazy("材料编号")),
+    _part("name", gettext_lazy("材料名称")),
+    _part("basis", gettext_lazy("设定依据")),
     _part("source", None, "code", MaterialSource),
     _part("issuer"),
     _part("format", None, "code", MaterialFormat),
@@ -289,45 +289,45 @@ MATERIALS = Sheet("materials", _l("申请材料"), (
     _part("blank_form"),
     _part("sample"),
 ), field="materials")
-STEPS = Sheet("steps", _l("办理流程"), (
+STEPS = Sheet("steps", gettext_lazy("办理流程"), (
     _IMPL_CODE_KEY,
-    _part("key", _l("环节编号")),
-    _part("name", _l("环节名称")),
-    _part("kind", _l("环节类型"), "code", StepKind),
+    _part("key", gettext_lazy("环节编号")),
+    _part("name", gettext_lazy("环节名称")),
+    _part("kind", gettext_lazy("环节类型"), "code", StepKind),
     _part("role", None, "code", Role),
     _part("limit_days", None, "int"),
     _part("description"),
 ), field="steps")
-FEES = Sheet("fees", _l("收费项目"), (
+FEES = Sheet("fees", gettext_lazy("收费项目"), (
     _IMPL_CODE_KEY,
-    _part("name", _l("收费项目名称")),
+    _part("name", gettext_lazy("收费项目名称")),
     _part("standard"),
-    _part("amount", _l("收费金额"), "decimal"),
-    _part("basis", _l("收费依据")),
+    _part("amount", gettext_lazy("收费金额"), "decimal"),
+    _part("basis", gettext_lazy("收费依据")),
     _part("reducible", None, "bool"),
 ), field="fees")
-SPECIAL_PROCEDURES = Sheet("special_procedures", _l("特别程序"), (
+SPECIAL_PROCEDURES = Sheet("special_procedures", gettext_lazy("特别程序"), (
     _IMPL_CODE_KEY,
-    _part("kind", _l("特别程序种类"), "code", SpecialProcedureKind),
-    _part("name", _l("特别程序名称")),
+    _part("kind", gettext_lazy("特别程序种类"), "code", SpecialProcedureKind),
+    _part("name", gettext_lazy("特别程序名称")),
     _part("max_days", None, "int"),
-    _part("unit", _l("时限单位"), "code", TimeUnit),
-    _part("basis", _l("设定依据")),
+    _part("unit", gettext_lazy("时限单位"), "code", TimeUnit),
+    _part("basis", gettext_lazy("设定依据")),
 ), field="special_procedures")
-FAQ = Sheet("faq", _l("常见问题"), (
+FAQ = Sheet("faq", gettext_lazy("常见问题"), (
     _IMPL_CODE_KEY,
     _part("question"),
     _part("answer"),
 ), field="faq")
-FORMS = Sheet("forms", _l("申请表"), (
+FORMS = Sheet("forms", gettext_lazy("申请表"), (
     _IMPL_CODE_KEY,
-    Column(("form",), _l("申请表定义（JSON）"), "json"),
+    Column(("form",), gettext_lazy("申请表定义（JSON）"), "json"),
 ), field="form")
-THEMES = Sheet("themes", _l("服务主题"), (
-    Column(("code",), _l("主题代码"), required=True),
-    Column(("name",), _l("主题名称")),
-    Column(("audience",), _l("面向"), "code", Audience),
-    Column(("order",), _l("排序"), "int"),
+THEMES = Sheet("themes", gettext_lazy("服务主题"), (
+    Column(("code",), gettext_lazy("主题代码"), required=True),
+    Column(("name",), gettext_lazy("主题名称")),
+    Column(("audience",), gettext_lazy("面向"), "code", Audience),
+    Column(("order",), gettext_lazy("排序"), "int"),
 ))
 
 SHEETS = (ITEMS, MATERIALS, STEPS, FEES, SPECIAL_PROCEDURES, FAQ, FORMS, THEMES)
@@ -417,13 +417,13 @@ class _ItemIn(BaseModel):
 _THEME_LABELS = {column.path[0]: column.title for column in THEMES.columns}
 _RECORD_LABELS = {
     **schema.LABELS,
-    "basic": _l("基本目录事项"),
-    "basic_code": _l("基本编码"),
-    "department_uscc": _l("实施主体统一社会信用代码"),
-    "impl_code": _l("实施编码"),
-    "handle_item_code": _l("业务办理项编码"),
+    "basic": gettext_lazy("基本目录事项"),
+    "basic_code": gettext_lazy("基本编码"),
+    "department_uscc": gettext_lazy("实施主体统一社会信用代码"),
+    "impl_code": gettext_lazy("实施编码"),
+    "handle_item_code": gettext_lazy("业务办理项编码"),
 }
-_CONTENT_TITLE = _l("办事指南内容")
+_CONTENT_TITLE = gettext_lazy("办事指南内容")
 
 
 def _location(path: Path, labels: dict[str, Any]) -> str:
