@@ -1,8 +1,6 @@
 """Sign-in, second factor, the account page, and the department administrator's staff pages."""
 
 from base64 import b32encode
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
@@ -44,6 +42,7 @@ from onewindow.accounts.permissions import (
     staff_required,
 )
 from onewindow.core.errors import DomainError
+from onewindow.core.refusals import refusals_as
 
 ADMIN_ROLES = (Role.DEPARTMENT_ADMIN, Role.PLATFORM_ADMIN)
 EXPIRY_MESSAGES = {
@@ -67,18 +66,12 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
     return _render(request, "accounts/lockout.html", {"minutes": minutes}, status=429)
 
 
-def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A refusal from a service or selector becomes a translated page with its 4xx status."""
+def _problem(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return _render(request, "accounts/problem.html", {"code": exc.status_code, "message": exc.message},
+                   status=exc.status_code)
 
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as exc:
-            return _render(request, "accounts/problem.html", {"code": exc.status_code, "message": exc.message},
-                           status=exc.status_code)
 
-    return wrapped
+domain_errors = refusals_as(_problem)
 
 
 def _next_url(request: HttpRequest, default: str) -> str:

@@ -361,30 +361,29 @@ def version_submit(*, actor: Any, version: ItemVersion) -> ItemVersion:
     return locked
 
 
-@transaction.atomic
-def version_return(*, actor: Any, version: ItemVersion, opinion: str) -> ItemVersion:
-    locked, transition = _transition("return", version, actor)
-    locked.review_opinion = _required_text(opinion, field="opinion", message=_("退回修改须写明审核意见。"))
+def _review(action: str, version: ItemVersion, actor: Any, opinion: str) -> ItemVersion:
+    """Record a legal reviewer's decision (return or approve) with its opinion."""
+    locked, transition = _transition(action, version, actor)
+    locked.review_opinion = opinion
     locked.status = transition.target
     locked.reviewed_by = actor
     locked.reviewed_at = timezone.now()
     locked.save(update_fields=["status", "review_opinion", "reviewed_by", "reviewed_at", "updated_at"])
-    audit.record(actor=actor, action="catalogue.version.return", target=locked,
-                 after={**_version_facts(locked), "opinion": locked.review_opinion})
+    audit.record(actor=actor, action=f"catalogue.version.{action}", target=locked,
+                 after={**_version_facts(locked), "opinion": opinion})
     return locked
+
+
+@transaction.atomic
+def version_return(*, actor: Any, version: ItemVersion, opinion: str) -> ItemVersion:
+    """Send a change back to its editors; the opinion says what to fix."""
+    text = _required_text(opinion, field="opinion", message=_("退回修改须写明审核意见。"))
+    return _review("return", version, actor, text)
 
 
 @transaction.atomic
 def version_approve(*, actor: Any, version: ItemVersion, opinion: str = "") -> ItemVersion:
-    locked, transition = _transition("approve", version, actor)
-    locked.review_opinion = opinion.strip() if isinstance(opinion, str) else ""
-    locked.status = transition.target
-    locked.reviewed_by = actor
-    locked.reviewed_at = timezone.now()
-    locked.save(update_fields=["status", "review_opinion", "reviewed_by", "reviewed_at", "updated_at"])
-    audit.record(actor=actor, action="catalogue.version.approve", target=locked,
-                 after={**_version_facts(locked), "opinion": locked.review_opinion})
-    return locked
+    return _review("approve", version, actor, opinion.strip() if isinstance(opinion, str) else "")
 
 
 @transaction.atomic

@@ -11,7 +11,6 @@ The guide's blank forms, samples and result sample are downloaded from the item'
 (`guide_file`), which serves only files a published version of the item names.
 """
 
-import logging
 import math
 import re
 from typing import Any
@@ -31,10 +30,8 @@ from onewindow.catalogue.guide import apply_url, build_guide, change_rows
 from onewindow.catalogue.guide_pdf import guide_pdf
 from onewindow.catalogue.models import ImplementationItem, ItemVersion
 from onewindow.catalogue.selectors import CatalogueFilters
-from onewindow.core import files
+from onewindow.core.views_files import attachment
 from onewindow.core.errors import NotFound
-
-logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
 MAX_PAGE = 10_000
@@ -254,16 +251,6 @@ def guide_file(request: HttpRequest, impl_code: str, token: str) -> FileResponse
     a draft's file included, is the same 404 as a bad token."""
     try:
         stored = selectors.public_guide_file(impl_code, token)
-        handle = files.open_stored(stored)
     except NotFound:
         raise Http404 from None
-    except FileNotFoundError:
-        logger.error("stored file %s is missing from disk", stored.pk)
-        raise Http404 from None
-    response = FileResponse(handle, content_type=stored.content_type)
-    response["Content-Disposition"] = files.content_disposition(stored.original_name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    # Should a browser render it anyway, the document gets no script, no origin, no requests.
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachment(stored)

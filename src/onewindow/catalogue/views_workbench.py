@@ -9,7 +9,6 @@ transaction, so a refused upload or a refused save keeps neither the files nor t
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -51,6 +50,7 @@ from onewindow.catalogue.schema import (
 )
 from onewindow.core import files
 from onewindow.core.errors import DomainError, InvalidInput, NotFound
+from onewindow.core.refusals import refusals_as
 
 # Who works with the catalogue: editors (department and platform administrators) and reviewers.
 CATALOGUE_ROLES = (Role.DEPARTMENT_ADMIN, Role.PLATFORM_ADMIN, Role.LEGAL_REVIEWER)
@@ -65,17 +65,7 @@ def _problem(request: HttpRequest, exc: DomainError) -> HttpResponse:
     )
 
 
-def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A refusal from a selector or service becomes a translated page with its 4xx status."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as exc:
-            return _problem(request, exc)
-
-    return wrapped
+domain_errors = refusals_as(_problem)
 
 
 def _preview(definition: Any) -> dict[str, Any]:

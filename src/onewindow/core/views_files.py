@@ -8,6 +8,7 @@ from django.views.decorators.http import require_safe
 from onewindow.accounts.permissions import account_required
 from onewindow.core import files
 from onewindow.core.errors import NotFound
+from onewindow.core.models import StoredFile
 
 logger = logging.getLogger(__name__)
 
@@ -18,9 +19,15 @@ def download(request: HttpRequest, token: str) -> FileResponse:
     """The file as an attachment; anyone who may not read it gets the same 404 as a bad token."""
     try:
         stored = files.file_for_download(actor=request.user, token=token)
-        handle = files.open_stored(stored)
     except NotFound:
         raise Http404 from None
+    return attachment(stored)
+
+
+def attachment(stored: StoredFile) -> FileResponse:
+    """A stored file as a download that no browser will run or render as a page."""
+    try:
+        handle = files.open_stored(stored)
     except FileNotFoundError:
         logger.error("stored file %s is missing from disk", stored.pk)
         raise Http404 from None
