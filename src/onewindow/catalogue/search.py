@@ -35,8 +35,9 @@ How it works, and why:
   of letters and digits only, and each is passed as a quoted FTS5 string or a bound
   parameter of plainto_tsquery. Queries are cut to MAX_QUERY_CHARS and MAX_QUERY_TERMS.
 * **Filters** (department, region, type, theme, list) are whatever queryset of
-  ImplementationItem the caller passes; it goes to the database as a subquery (computed
-  once per statement, see `_scope`), so the ids never travel through Python.
+  ImplementationItem the caller passes; it goes to the database as a subquery, applied
+  one way to a small filter and another to a large one (see `scope_condition`), so the
+  ids never travel through Python. A count and a page go as one statement.
 """
 
 import logging
@@ -69,7 +70,7 @@ MAX_LIMIT = 100
 # Counting reads every matching row; nobody pages this far, so counts stop here.
 MAX_TOTAL = 1000
 # Filters keeping at most this many items are read into a list once per statement.
-SMALL_SCOPE = 2000
+SMALL_SCOPE = 10_000
 
 # Column weights: title, keywords, body.
 SQLITE_WEIGHTS = (10.0, 8.0, 1.0)
@@ -333,23 +334,18 @@ class _EmptyScope(Exception):
 
 @dataclass(frozen=True)
 class _Scope:
-    """A filter as SQL: `listed` scopes are computed once per statement (a CTE) and tested
-    as a list; the others are looked up per match by primary key (`sql` is then correlated)."""
+    """A filter: its queryset, its id subquery, and whether it keeps at most SMALL_SCOPE items."""
 
+    queryset: QuerySet[ImplementationItem]
     sql: str
     params: list[Any]
-    listed: bool
+    small: bool
 
 
-def _scope(queryset: QuerySet[ImplementationItem] | None, connection: BaseDatabaseWrapper, id_ref: str) -> _Scope | None:
+def _scope(queryset: QuerySet[ImplementationItem] | None, connection: BaseDatabaseWrapper) -> _Scope | None:
     """The queryset as a filter on document ids; None when it filters nothing out; raises
-    _EmptyScope when it is empty.
-
-    A listed scope is computed once per statement; then the planner either tests the
-    matches against it or, PostgreSQL's choice for a small one, reads the documents of its
-    items by id. On SQLite a large scope (an item type, a list), which would cost a read of
-    tens of thousands of ids, is instead looked up per match by primary key.
-    """
+    _EmptyScope when it is empty. How the filter is applied depends on its size, so it is
+    counted first, up to SMALL_SCOPE + 1: a cheap read when the filter is indexed."""
     if queryset is None:
         return None
     if queryset.model is not ImplementationItem:
@@ -360,17 +356,12 @@ def _scope(queryset: QuerySet[ImplementationItem] | None, connection: BaseDataba
         raise _EmptyScope from None
     if (sql, params) in _unfiltered_sql(connection):
         return None
-    if connection.vendor != "sqlite":
-        return _Scope(sql, list(params), listed=True)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT %s) AS s", [*params, SMALL_SCOPE + 1])
         size = cursor.fetchone()[0]
     if size == 0:
         raise _EmptyScope
-    if size <= SMALL_SCOPE:
-        return _Scope(sql, list(params), listed=True)
-    sql, params = _id_sql(queryset.filter(pk=RawSQL(id_ref, (), output_field=BigIntegerField())), connection)
-    return _Scope(f"EXISTS ({sql})", list(params), listed=False)
+    return _Scope(queryset, sql, list(params), small=size <= SMALL_SCOPE)
 
 
 @dataclass(frozen=True)
@@ -397,13 +388,13 @@ class _Search:
 
     from_ = ""  # the FROM clause of the full-text table
     select_id = ""  # SELECT of the document id FROM it
-    id_in = id_ref = ""  # the document id in a list test and in a correlated subquery
+    id_ref = ""  # the document id, for a correlated subquery
 
     def __init__(self, connection: BaseDatabaseWrapper, terms: list[str], queryset: QuerySet | None):
         self.connection = connection
         self.terms = terms
         self.required = _required(terms)
-        self.scope = _scope(queryset, connection, self.id_ref)
+        self.scope = _scope(queryset, connection)
 
     def words(self, every: bool) -> list[str]:
         return self.required if every else self.terms
@@ -414,10 +405,9 @@ class _Search:
         for number, ask in enumerate(asks):
             where, where_params = self.where(ask.part, every=ask.every)
             if isinstance(ask, _Count):
-                branches.append(
-                    f"SELECT {number}, (SELECT count(*) FROM ({self.select_id} {where} LIMIT %s) AS m), NULL, NULL"
-                )
-                params += [*where_params, MAX_TOTAL + 1]
+                count, count_params = self.count(where)
+                branches.append(f"SELECT {number}, ({count}), NULL, NULL")
+                params += [*where_params, *count_params]
             else:
                 keys, key_params = self.keys(ask.part, every=ask.every)
                 branches.append(
@@ -427,7 +417,7 @@ class _Search:
                 )
                 params += [*key_params, *where_params, ask.limit, ask.offset]
         sql = " UNION ALL ".join(branches)
-        if self.scope and self.scope.listed:
+        if self.scope and self.scope_in_cte():
             sql = f"WITH scope AS MATERIALIZED ({self.scope.sql}) {sql}"
             params = [*self.scope.params, *params]
         with self.connection.cursor() as cursor:
@@ -442,12 +432,17 @@ class _Search:
                 answers[number].append(value)
         return answers
 
+    def count(self, where: str) -> tuple[str, list[Any]]:
+        """Count the matches up to MAX_TOTAL + 1 (a count reads every row it counts)."""
+        return f"SELECT count(*) FROM ({self.select_id} {where} LIMIT %s) AS m", [MAX_TOTAL + 1]
+
+    def scope_in_cte(self) -> bool:
+        """Whether the filter is computed once, as the CTE `scope`, for the statement."""
+        raise NotImplementedError
+
     def scope_condition(self) -> tuple[str, list[Any]]:
-        if not self.scope:
-            return "", []
-        if self.scope.listed:
-            return f" AND {self.id_in} IN (SELECT pk FROM scope)", []
-        return f" AND {self.scope.sql}", list(self.scope.params)
+        """The test that a document is within the filter (AND-ed to the match)."""
+        raise NotImplementedError
 
     def where(self, part: str, *, every: bool) -> tuple[str, list[Any]]:
         raise NotImplementedError
@@ -460,9 +455,23 @@ class _Search:
 class _SQLiteSearch(_Search):
     from_ = f"FROM {FTS_TABLE}"
     select_id = f"SELECT {FTS_TABLE}.rowid {from_}"
-    # The unary + keeps SQLite from running the full-text query once per id of the list.
-    id_in = f"+{FTS_TABLE}.rowid"
     id_ref = f"{FTS_TABLE}.rowid"
+
+    def scope_in_cte(self) -> bool:
+        return bool(self.scope and self.scope.small)
+
+    def scope_condition(self) -> tuple[str, list[Any]]:
+        # A small filter (a department, a county) is read once into a list the matches are
+        # tested against; the unary + keeps SQLite from running the full-text query once per
+        # id of the list instead. A large one (an item type, a list) would cost a read of
+        # tens of thousands of ids per statement, so it is looked up per match by primary key.
+        if not self.scope:
+            return "", []
+        if self.scope.small:
+            return f" AND +{FTS_TABLE}.rowid IN (SELECT pk FROM scope)", []
+        correlated = self.scope.queryset.filter(pk=RawSQL(self.id_ref, (), output_field=BigIntegerField()))
+        sql, params = _id_sql(correlated, self.connection)
+        return f" AND EXISTS ({sql})", list(params)
 
     def where(self, part: str, *, every: bool) -> tuple[str, list[Any]]:
         # Each word is a quoted FTS5 string ("" escapes a quote), so no input is FTS5 syntax.
@@ -481,7 +490,23 @@ class _SQLiteSearch(_Search):
 class _PostgreSQLSearch(_Search):
     from_ = "FROM catalogue_searchdocument AS d"
     select_id = f"SELECT d.item_id {from_}"
-    id_in = id_ref = "d.item_id"
+    id_ref = "d.item_id"
+
+    def scope_in_cte(self) -> bool:
+        return self.scope is not None
+
+    def scope_condition(self) -> tuple[str, list[Any]]:
+        # The planner cannot be left to choose here: it estimates an AND of words by
+        # multiplying their frequencies, so it expects a handful of matches where thousands
+        # come (医师 执业 注册 go together), and joins with a nested loop that costs seconds.
+        # A small filter is read by primary key, the ids as an array (which the planner takes
+        # for a short one); a large one is a hashed list each match is looked up in (IS TRUE
+        # keeps the test from being turned into a join).
+        if not self.scope:
+            return "", []
+        if self.scope.small:
+            return " AND d.item_id = ANY(ARRAY(SELECT pk FROM scope))", []
+        return " AND (d.item_id IN (SELECT pk FROM scope)) IS TRUE", []
 
     def where(self, part: str, *, every: bool) -> tuple[str, list[Any]]:
         # tsquery's && and || combine one plainto_tsquery per word; words are bound parameters.
