@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "onewindow.core",
     "onewindow.accounts",
     "onewindow.catalogue",
+    "onewindow.cases",
 ]
 
 MIDDLEWARE = [

@@ -33,7 +33,7 @@ def _anyone(actor: Any, obj: Any) -> bool:
 class Transition:
     action: str
     sources: frozenset[str]
-    target: str
+    target: str | None  # None: an action that leaves the state as it is (editing a draft)
     label: Any
     allowed: Allowed = _anyone
 

@@ -1,0 +1,86 @@
+"""Where case handling meets parts of the platform that are built separately: the electronic
+licence library (materials attached by reference, results issued as licences) and the credit
+records (applicants on a blacklist cannot use 容缺受理).
+
+Each is a small registry: the other part registers its implementation when it is installed.
+With nothing registered, no licence can be attached by reference, results are issued as
+documents of the case, and nobody is restricted.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class LicenceRecord:
+    """A valid licence of a holder, as the licence library reports it."""
+
+    number: str
+    licence_type: str
+    name: str
+    holder_id: str  # the holder's ID number or USCC
+    valid_until: dt.date | None = None
+
+
+class LicenceSource(Protocol):
+    def valid_licences(self, *, holder_ids: list[str], licence_type: str) -> list[LicenceRecord]: ...
+
+
+@dataclass(frozen=True)
+class IssuedResult:
+    number: str
+    valid_until: dt.date | None = None
+
+
+# Given an approved case, issue its result (a licence) and return its number, or None when
+# this issuer does not handle the item's result.
+ResultIssuer = Callable[[Any], IssuedResult | None]
+# Given an applicant (user) and the applying enterprise (or None), a reason the applicant is
+# restricted from 容缺受理, or None.
+CreditCheck = Callable[[Any, Any], str | None]
+
+licence_sources: list[LicenceSource] = []
+result_issuers: list[ResultIssuer] = []
+credit_checks: list[CreditCheck] = []
+
+
+def holder_ids(case: Any) -> list[str]:
+    """The identifiers the applicant holds licences under: their ID number, the enterprise's USCC."""
+    ids = [case.applicant.id_number] if case.applicant.id_number else []
+    if case.enterprise_id:
+        ids.append(case.enterprise.uscc)
+    return ids
+
+
+def find_licence(case: Any, *, licence_type: str, number: str) -> LicenceRecord | None:
+    """The applicant's valid licence of that type and number, if a source knows it."""
+    for source in licence_sources:
+        for record in source.valid_licences(holder_ids=holder_ids(case), licence_type=licence_type):
+            if record.number == number:
+                return record
+    return None
+
+
+def available_licences(case: Any, *, licence_type: str) -> list[LicenceRecord]:
+    found: list[LicenceRecord] = []
+    for source in licence_sources:
+        found += source.valid_licences(holder_ids=holder_ids(case), licence_type=licence_type)
+    return found
+
+
+def issue_result(case: Any) -> IssuedResult | None:
+    for issuer in result_issuers:
+        issued = issuer(case)
+        if issued is not None:
+            return issued
+    return None
+
+
+def credit_restriction(applicant: Any, enterprise: Any) -> str | None:
+    for check in credit_checks:
+        reason = check(applicant, enterprise)
+        if reason:
+            return reason
+    return None
