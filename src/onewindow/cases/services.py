@@ -58,7 +58,7 @@ from onewindow.cases.models import (
     SupplementNotice,
 )
 from onewindow.catalogue.choices import CaseType, SpecialProcedureKind, StepKind
-from onewindow.catalogue.formdef import validate_submission
+from onewindow.catalogue.formdef import initial_data, validate_submission
 from onewindow.catalogue.models import ImplementationItem
 from onewindow.core import audit, files, workdays
 from onewindow.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
@@ -234,11 +234,23 @@ def _published_item(item: ImplementationItem) -> ImplementationItem:
     return item
 
 
+def _known_facts(applicant: User, enterprise: Enterprise | None) -> dict[str, str]:
+    """What a form may be prefilled with: the verified identity of the applicant and enterprise."""
+    facts = {"applicant.real_name": applicant.real_name, "applicant.id_number": applicant.id_number,
+             "applicant.phone": applicant.phone}
+    if enterprise is not None:
+        facts |= {"enterprise.name": enterprise.name, "enterprise.uscc": enterprise.uscc,
+                  "enterprise.legal_representative": enterprise.legal_rep_name}
+    return facts
+
+
 def _new_case(item: ImplementationItem, *, applicant: User, channel: str, filed_by: User | None = None,
               enterprise: Enterprise | None = None, **fields: Any) -> Case:
-    return Case.objects.create(item=item, version=item.current_version, department=item.department,
-                               region=item.region, applicant=applicant, enterprise=enterprise, channel=channel,
-                               filed_by=filed_by, **fields)
+    version = item.current_version
+    prefilled = initial_data(version.content.get("form", {}), _known_facts(applicant, enterprise))
+    return Case.objects.create(item=item, version=version, department=item.department, region=item.region,
+                               applicant=applicant, enterprise=enterprise, channel=channel, filed_by=filed_by,
+                               form_data=prefilled, **fields)
 
 
 @transaction.atomic
@@ -304,10 +316,13 @@ def case_save_form(*, actor: Any, case: Case, data: dict[str, Any]) -> Case:
     locked, _transition = _act("edit", case, actor)
     if not isinstance(data, dict):
         raise InvalidInput(_("申请表内容格式不对。"), field="form_data")
-    known = {field["key"] for field in locked.version.content.get("form", {}).get("fields", [])}
-    unknown = sorted(set(data) - known)
+    fields = locked.version.content.get("form", {}).get("fields", [])
+    unknown = sorted(set(data) - {field["key"] for field in fields})
     if unknown:
         raise InvalidInput(_("申请表没有这些字段：%(keys)s。") % {"keys": "、".join(unknown)}, field="form_data")
+    # Attachment fields are filled from the case's materials on submission, not typed in.
+    attachments = {field["key"] for field in fields if field.get("type") == "attachment"}
+    data = {key: value for key, value in data.items() if key not in attachments}
     locked.form_data = data
     locked.save(update_fields=["form_data", "updated_at"])
     audit.record(actor=actor, action="cases.save_form", target=locked, after={"fields": sorted(data)})
@@ -377,6 +392,18 @@ def case_detach(*, actor: Any, case: Case, material: CaseMaterial) -> Case:
     return locked
 
 
+def _checked_form(case: Case) -> dict[str, Any]:
+    """The form as submitted, checked against the version's definition. An attachment field
+    holds the files of the material it names: they are read from the case, never from input."""
+    definition = case.version.content.get("form", {})
+    data = dict(case.form_data)
+    for field in definition.get("fields", []):
+        if field.get("type") == "attachment":
+            data[field["key"]] = [m.file.token for m in case.materials.filter(
+                material_key=field.get("material"), file__isnull=False).select_related("file")]
+    return validate_submission(definition, data)
+
+
 def _missing_materials(case: Case, *, excused: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     present = set(case.materials.values_list("material_key", flat=True))
     return [m for m in _materials(case).values()
@@ -420,7 +447,7 @@ def case_submit(
             raise DomainError(_("这个幂等键已用于另一件申请。"), field="idempotency_key")
         return earlier
     locked, transition = _act("submit", case, actor)
-    locked.form_data = validate_submission(locked.version.content.get("form", {}), locked.form_data)
+    locked.form_data = _checked_form(locked)
     deferred = _deferral(locked, actor, deferral, commitment)
     missing = _missing_materials(locked, excused=frozenset(deferred))
     if missing:
@@ -458,7 +485,7 @@ def case_supply(*, actor: Any, case: Case) -> Case:
     """Hand in what the one-time notice asked for; the case waits for acceptance again, and
     the window's 5 working days run from this receipt."""
     locked, transition = _act("supply", case, actor)
-    locked.form_data = validate_submission(locked.version.content.get("form", {}), locked.form_data)
+    locked.form_data = _checked_form(locked)
     missing = _missing_materials(locked, excused=frozenset(locked.deferral_requested))
     if missing:
         names = "、".join(m["name"] for m in missing)
