@@ -446,7 +446,10 @@ def case_submit(
         if earlier.pk != case.pk:
             raise DomainError(_("这个幂等键已用于另一件申请。"), field="idempotency_key")
         return earlier
-    locked, transition = _act("submit", case, actor)
+    locked = _lock(case)
+    if locked.idempotency_key == key:
+        return locked  # a retry that waited for the lock while the first attempt committed
+    transition = CASE_LIFECYCLE.check("submit", state=locked.status, actor=actor, obj=locked)
     locked.form_data = _checked_form(locked)
     deferred = _deferral(locked, actor, deferral, commitment)
     missing = _missing_materials(locked, excused=frozenset(deferred))
