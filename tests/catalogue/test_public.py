@@ -329,8 +329,8 @@ def test_the_guide_page_shows_every_element(catalogue, people):
     assert reverse("catalogue:history", args=[item.impl_code]) in page
     # A web address that is not http(s) is never a link.
     assert 'href="javascript:' not in page
-    # The case-handling part is not installed yet, so there is no "apply online" button.
-    assert "在线办理" not in page
+    # The current version offers "apply online", which starts an application in the case part.
+    assert f'href="{reverse("cases:apply", kwargs={"impl_code": item.impl_code})}"' in page
 
 
 def test_the_guide_page_has_no_inline_script_or_style(catalogue):

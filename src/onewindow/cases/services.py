@@ -18,6 +18,7 @@ A submitted case the window does not act on within 5 working days counts as acce
 (Licensing Law art. 32(4)): `accept_on_receipt_sweep` records it.
 """
 
+import copy
 import datetime as dt
 import hashlib
 import json
@@ -311,9 +312,16 @@ def case_file_by_agent(
 
 
 @transaction.atomic
-def case_save_form(*, actor: Any, case: Case, data: dict[str, Any]) -> Case:
-    """Save the application form as typed so far (checked in full on submission)."""
+def case_save_form(*, actor: Any, case: Case, data: dict[str, Any], deferral: list[str] | None = None) -> Case:
+    """Save the application form as typed so far (checked in full on submission), and the
+    materials the applicant means to ask 容缺 for, when given."""
     locked, _transition = _act("edit", case, actor)
+    if deferral is not None:
+        materials = _materials(locked)
+        chosen = list(dict.fromkeys(key for key in deferral if isinstance(key, str)))
+        if any(not materials.get(key, {}).get("deferrable") for key in chosen):
+            raise InvalidInput(_("只有可容缺的次要材料可以申请容缺受理。"), field="deferral")
+        locked.deferral_requested = chosen
     if not isinstance(data, dict):
         raise InvalidInput(_("申请表内容格式不对。"), field="form_data")
     fields = locked.version.content.get("form", {}).get("fields", [])
@@ -324,8 +332,9 @@ def case_save_form(*, actor: Any, case: Case, data: dict[str, Any]) -> Case:
     attachments = {field["key"] for field in fields if field.get("type") == "attachment"}
     data = {key: value for key, value in data.items() if key not in attachments}
     locked.form_data = data
-    locked.save(update_fields=["form_data", "updated_at"])
-    audit.record(actor=actor, action="cases.save_form", target=locked, after={"fields": sorted(data)})
+    locked.save(update_fields=["form_data", "deferral_requested", "updated_at"])
+    audit.record(actor=actor, action="cases.save_form", target=locked,
+                 after={"fields": sorted(data), "deferral": locked.deferral_requested})
     return locked
 
 
@@ -394,13 +403,18 @@ def case_detach(*, actor: Any, case: Case, material: CaseMaterial) -> Case:
 
 def _checked_form(case: Case) -> dict[str, Any]:
     """The form as submitted, checked against the version's definition. An attachment field
-    holds the files of the material it names: they are read from the case, never from input."""
-    definition = case.version.content.get("form", {})
+    holds the files of the material it names: they are read from the case, never from input;
+    a material attached as an electronic licence satisfies its field without a file."""
+    definition = copy.deepcopy(case.version.content.get("form", {}))
     data = dict(case.form_data)
+    attached = list(case.materials.select_related("file"))
     for field in definition.get("fields", []):
-        if field.get("type") == "attachment":
-            data[field["key"]] = [m.file.token for m in case.materials.filter(
-                material_key=field.get("material"), file__isnull=False).select_related("file")]
+        if field.get("type") != "attachment":
+            continue
+        own = [m for m in attached if m.material_key == field.get("material")]
+        data[field["key"]] = [m.file.token for m in own if m.file is not None]
+        if any(m.licence_number for m in own):
+            field["required"] = False
     return validate_submission(definition, data)
 
 
@@ -464,8 +478,9 @@ def case_submit(
     locked.idempotency_key = key
     locked.submitted_at = now
     locked.acceptance_due = workdays.add_working_days(today, ACCEPTANCE_DAYS, region=locked.region).date
+    # What is asked for 容缺 is what the submission says, whatever a saved draft chose.
+    locked.deferral_requested = deferred
     if deferred:
-        locked.deferral_requested = deferred
         locked.commitment = commitment.strip()
         locked.committed_at = now
     try:
