@@ -89,13 +89,14 @@ class FontInfo:
 
 
 def _fc_match() -> list[tuple[str, int]]:
-    """Chinese font files fontconfig would pick, best first (empty without fontconfig)."""
-    binary = shutil.which("fc-match")
+    """Font files fontconfig knows to cover Chinese (empty without fontconfig). `fc-match`
+    would answer with its best guess even when no installed font has Chinese at all."""
+    binary = shutil.which("fc-list")
     if binary is None:
         return []
     try:
         result = subprocess.run(
-            [binary, "-s", "-f", "%{file}|%{index}\n", "sans-serif:lang=zh-cn"],
+            [binary, "-f", "%{file}|%{index}\n", ":lang=zh-cn"],
             capture_output=True, text=True, timeout=5, check=False,
         )
     except (OSError, subprocess.SubprocessError):
@@ -125,6 +126,9 @@ def cjk_font() -> FontInfo:
         except (TTFError, OSError, ValueError, IndexError) as exc:
             # PostScript-outline OpenType (CFF) and damaged files end up here.
             logger.info("PDF font %s not usable: %s", path, exc)
+            continue
+        if ord("中") not in font.face.charToGlyph:
+            logger.info("PDF font %s has no Chinese characters", path)
             continue
         pdfmetrics.registerFont(font)
         _register_family(FONT_NAME)
