@@ -172,3 +172,234 @@ def may_read_material(user: Any, stored_file: Any) -> bool:
     read rule of `core.files`, so downloads of case files follow case visibility."""
     cases = visible_cases(user).filter(pk__in=CaseMaterial.objects.filter(file=stored_file).values("case_id"))
     return cases.exists() or visible_cases(user).filter(agent_consent_file=stored_file).exists()
+
+
+# --- portal
+
+
+def my_case(actor: Any, pk: int) -> Case:
+    """One of the actor's own cases (applied for, or filed for someone as agent or clerk), as
+    the applicant portal shows it; anyone else, staff of the department included, gets NotFound."""
+    case = (my_cases(actor).select_related("version", "enterprise", "filed_by", "department__region")
+            .filter(pk=pk).first())
+    if case is None:
+        raise NotFound(_("没有找到该办件。"))
+    return case
+
+
+def my_drafts(actor: Any, *, item: Any = None) -> QuerySet[Case]:
+    """The actor's applications not yet submitted, the most recently changed first."""
+    drafts = my_cases(actor).filter(status=CaseStatus.DRAFT)
+    if item is not None:
+        drafts = drafts.filter(item=item)
+    return drafts.order_by("-updated_at", "-id")
+
+
+def my_filed_cases(actor: Any) -> QuerySet[Case]:
+    """The actor's submitted cases, the most recently submitted first."""
+    return my_cases(actor).exclude(status=CaseStatus.DRAFT).order_by("-submitted_at", "-id")
+
+
+def my_document(actor: Any, case_pk: int, document_pk: int) -> CaseDocument:
+    case = my_case(actor, case_pk)
+    document = case.documents.select_related("case").filter(pk=document_pk).first()
+    if document is None:
+        raise NotFound(_("没有找到该文书。"))
+    return document
+
+
+def case_material(case: Case, pk: Any) -> CaseMaterial:
+    """A file or licence reference attached to `case` (a case the caller already may see)."""
+    material = case.materials.filter(pk=pk).first() if str(pk).isdigit() else None
+    if material is None:
+        raise NotFound(_("没有找到该材料。"))
+    return material
+
+
+@dataclass(frozen=True)
+class MaterialRow:
+    """One material of the guide with what the case holds for it."""
+
+    key: str
+    name: str
+    required: bool
+    deferrable: bool
+    licence_type: str
+    requirement: str
+    attached: list[CaseMaterial]
+    deferred: Any  # the DeferredMaterial when it was accepted as missing (容缺), else None
+
+    @property
+    def present(self) -> bool:
+        return bool(self.attached)
+
+
+def material_rows(case: Case) -> list[MaterialRow]:
+    """The guide's materials in its order, each with the files and licences attached to the case."""
+    attached: dict[str, list[CaseMaterial]] = {}
+    for material in case.materials.select_related("file").order_by("id"):
+        attached.setdefault(material.material_key, []).append(material)
+    deferred = {row.material_key: row for row in case.deferred_materials.all()}
+    return [
+        MaterialRow(key=m["key"], name=m.get("name", m["key"]), required=bool(m.get("required", True)),
+                    deferrable=bool(m.get("deferrable")), licence_type=m.get("licence_type") or "",
+                    requirement=m.get("content") or "", attached=attached.get(m["key"], []),
+                    deferred=deferred.get(m["key"]))
+        for m in case.version.content.get("materials", [])
+    ]
+
+
+def open_supplement_notice(case: Case) -> Any:
+    """The one-time notice the applicant has not answered yet, if any."""
+    return case.supplement_notices.filter(answered_at__isnull=True).order_by("-id").first()
+
+
+# --- workbench
+
+# The workbench queues, in the order the workbench shows them.
+QUEUE_NAMES = ("acceptance", "steps", "mine", "paused", "completion", "archive")
+STEP_QUEUES = ("steps", "mine")
+
+
+def queue(actor: Any, name: str) -> QuerySet[Any]:
+    """One workbench queue by name: cases, or open steps for "steps" and "mine"."""
+    if name == "acceptance":
+        return acceptance_queue(actor)
+    if name == "steps":
+        return step_queue(actor)
+    if name == "mine":
+        return step_queue(actor, mine_only=True)
+    if name == "paused":
+        return paused_cases(actor)
+    if name == "completion":
+        return completion_queue(actor)
+    if name == "archive":
+        return archive_queue(actor)
+    raise NotFound(_("没有这个待办队列。"))
+
+
+def _near_q(due: str, region: str, regions: Any, today: Any) -> Q:
+    """Due today or within NEAR_DAYS working days (as `clock.urgency` says "near"), per region
+    calendar: near while fewer than NEAR_DAYS + 1 working days separate today and the due date."""
+    from onewindow.cases.choices import NEAR_DAYS
+    from onewindow.core import workdays
+
+    q = Q(pk__in=[])
+    for place in regions:
+        limit = workdays.add_working_days(today, NEAR_DAYS + 1, region=place).date
+        q |= Q(**{region: place.pk, f"{due}__gte": today, f"{due}__lt": limit})
+    return q
+
+
+def _urgency_q(urgency: str, *, steps: bool, regions: Any, today: Any) -> Q:
+    """The rows of a queue `clock.case_urgency` (cases) or `clock.urgency` of the step's due
+    date (steps) colours `urgency`, as a filter."""
+    from onewindow.cases.choices import Urgency
+
+    if urgency == Urgency.NORMAL:
+        others = [_urgency_q(u, steps=steps, regions=regions, today=today)
+                  for u in (Urgency.PAUSED, Urgency.OVERDUE, Urgency.NEAR)]
+        return ~(others[0] | others[1] | others[2])
+    if steps:
+        if urgency == Urgency.PAUSED:
+            return Q(pk__in=[])  # steps are listed while the clock runs
+        if urgency == Urgency.OVERDUE:
+            return Q(due__lt=today)
+        return _near_q("due", "case__region", regions, today)
+    if urgency == Urgency.PAUSED:
+        return Q(status=CaseStatus.SPECIAL)
+    branches = ((CaseStatus.SUBMITTED, "acceptance_due"), (CaseStatus.IN_REVIEW, "promised_due"))
+    q = Q(pk__in=[])
+    for status, due in branches:
+        if urgency == Urgency.OVERDUE:
+            q |= Q(status=status, **{f"{due}__lt": today})
+        else:
+            q |= Q(status=status) & _near_q(due, "region", regions, today)
+    return q
+
+
+def filter_queue(
+    rows: QuerySet[Any], *, steps: bool, item: int | None = None, channel: str = "", urgency: str = "",
+    q: str = "", today: Any = None,
+) -> QuerySet[Any]:
+    """Narrow a queue by item, channel, urgency, and case number or applicant name."""
+    from django.utils import timezone
+
+    from onewindow.cases.choices import Urgency
+    from onewindow.core.models import Region
+
+    prefix = "case__" if steps else ""
+    if item is not None:
+        rows = rows.filter(**{f"{prefix}item_id": item})
+    if channel:
+        rows = rows.filter(**{f"{prefix}channel": channel})
+    if q:
+        rows = rows.filter(Q(**{f"{prefix}number__icontains": q})
+                           | Q(**{f"{prefix}applicant__real_name__icontains": q}))
+    if urgency in Urgency.values:
+        today = today or timezone.localdate()
+        regions = list(Region.objects.filter(pk__in=rows.order_by().values(f"{prefix}region")))
+        rows = rows.filter(_urgency_q(urgency, steps=steps, regions=regions, today=today))
+    return rows
+
+
+def queue_items(actor: Any) -> QuerySet[Any]:
+    """The items of the actor's departments, for the queue filter."""
+    from onewindow.catalogue.models import ImplementationItem
+
+    if not _is_user(actor) or actor.kind != AccountKind.STAFF:
+        return ImplementationItem.objects.none()
+    return ImplementationItem.objects.filter(scope_q(actor), current_version__isnull=False).order_by("name", "pk")
+
+
+def window_items(actor: Any) -> QuerySet[Any]:
+    """Published items the actor may file at the window (window clerk of the item's department)."""
+    from onewindow.catalogue.models import ImplementationItem
+
+    return (ImplementationItem.objects.filter(role_q(actor, Role.WINDOW_CLERK), current_version__isnull=False)
+            .select_related("department").order_by("name", "pk"))
+
+
+def window_drafts(actor: Any) -> QuerySet[Case]:
+    """Applications the actor filed at the window and has not submitted yet."""
+    from onewindow.cases.choices import Channel
+
+    if not _is_user(actor) or actor.kind != AccountKind.STAFF:
+        return Case.objects.none()
+    return (Case.objects.filter(filed_by=actor, channel=Channel.WINDOW, status=CaseStatus.DRAFT)
+            .select_related(*_RELATED).order_by("-updated_at", "-id"))
+
+
+def open_step(case: Case) -> CaseStep | None:
+    """The step the case is in now (none before acceptance and after the decision)."""
+    return case.steps.exclude(status=StepStatus.DONE).select_related("assignee").first()
+
+
+def case_step(case: Case, pk: Any) -> CaseStep | None:
+    """A step of `case` by id (as a page posted it), or None."""
+    return case.steps.filter(pk=pk).first() if str(pk).isdigit() else None
+
+
+def material_file(actor: Any, case_pk: int, material_pk: Any) -> CaseMaterial:
+    """A file attached to a case the actor may see, for its preview."""
+    case = case_for(actor, case_pk)
+    material = case.materials.select_related("file").filter(file__isnull=False).filter(
+        pk=material_pk).first() if str(material_pk).isdigit() else None
+    if material is None:
+        raise NotFound(_("没有找到该材料。"))
+    return material
+
+
+def step_colleagues(case: Case, step: CaseStep | None) -> list[Any]:
+    """Staff who may take over the open step: its role in the case's department (a chief
+    representative only with an authorisation covering the item)."""
+    from onewindow.accounts.models import RoleAssignment, User
+    from onewindow.cases.services import may_act_on_step
+
+    if step is None:
+        return []
+    assignments = RoleAssignment.objects.active().filter(role=step.role).filter(
+        Q(department=case.department_id) | Q(region__isnull=False))
+    users = (User.objects.filter(pk__in=assignments.values("user_id"), is_active=True, kind=AccountKind.STAFF)
+             .order_by("real_name", "username"))
+    return [user for user in users if may_act_on_step(user, case, step)]

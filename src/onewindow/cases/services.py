@@ -25,7 +25,6 @@ import json
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -716,6 +715,8 @@ def step_claim(*, actor: Any, case: Case, step: CaseStep | None = None) -> CaseS
 def step_transfer(*, actor: Any, case: Case, to: User, reason: str, step: CaseStep | None = None) -> CaseStep:
     """Hand the open step to a colleague who holds its role (or back to the pool with to=None)."""
     locked, _transition, current = _act_on_step("transfer", case, actor, step)
+    if _claimed_by_other(current, actor):
+        raise DomainError(_("该环节已被 %(name)s 认领，只有认领人可以转办。") % {"name": current.assignee})
     text = _text(reason, field="reason", message=_("转办须写明原因。"), max_length=500)
     if to is not None and not may_act_on_step(to, locked, current):
         raise InvalidInput(_("接收人没有办理该环节的权限。"), field="to")
@@ -785,10 +786,11 @@ def _published_procedure(case: Case, name: str, *, extension: bool) -> dict[str,
 
 
 @transaction.atomic
-def case_start_special(*, actor: Any, case: Case, name: str, reason: str) -> SpecialProcedureRun:
+def case_start_special(*, actor: Any, case: Case, name: str, reason: str,
+                       step: CaseStep | None = None) -> SpecialProcedureRun:
     """现场勘察、听证、检验检测检疫、专家评审 …: only a procedure the guide publishes (with its
     legal basis and longest duration); the clock pauses until it ends."""
-    locked, transition = _act("start_special", case, actor)
+    locked, transition, _current = _act_on_step("start_special", case, actor, step)
     procedure = _published_procedure(locked, name, extension=False)
     text = _text(reason, field="reason", message=_("请写明启动特别程序的理由。"), max_length=1000)
     run = SpecialProcedureRun.objects.create(
@@ -805,11 +807,11 @@ def case_start_special(*, actor: Any, case: Case, name: str, reason: str) -> Spe
 
 
 @transaction.atomic
-def case_end_special(*, actor: Any, case: Case, result: str) -> SpecialProcedureRun:
+def case_end_special(*, actor: Any, case: Case, result: str, step: CaseStep | None = None) -> SpecialProcedureRun:
     """The procedure ends with its result; the clock runs again, the paused working days added
     to the case's and the open step's due dates. A procedure that took longer than its
     published maximum is recorded as such (supervision looks at `days_used > max_days`)."""
-    locked, transition = _act("end_special", case, actor)
+    locked, transition, _current = _act_on_step("end_special", case, actor, step)
     text = _text(result, field="result", message=_("请填写特别程序的结果。"))
     run = locked.special_procedures.filter(ended_at__isnull=True).exclude(kind=SpecialProcedureKind.EXTENSION).get()
     today = _today()
@@ -834,10 +836,10 @@ def case_end_special(*, actor: Any, case: Case, result: str) -> SpecialProcedure
 
 
 @transaction.atomic
-def case_extend(*, actor: Any, case: Case, days: int, reason: str) -> SpecialProcedureRun:
+def case_extend(*, actor: Any, case: Case, days: int, reason: str, step: CaseStep | None = None) -> SpecialProcedureRun:
     """延长审批: a chief representative extends the limits by working days, within what the
     guide's extension procedure allows in total, with the reason recorded and told."""
-    locked, _transition = _act("extend", case, actor)
+    locked, _transition, _current = _act_on_step("extend", case, actor, step)
     procedures = [p for p in locked.version.content.get("special_procedures", [])
                   if p.get("kind") == SpecialProcedureKind.EXTENSION]
     if not procedures:
@@ -1027,9 +1029,9 @@ def case_archive(*, actor: Any, case: Case) -> CaseArchive:
 def case_record_visit(*, actor: Any, case: Case) -> Case:
     """The applicant came to the hall for this case (跑动次数)."""
     locked, _transition = _act("record_visit", case, actor)
-    Case.objects.filter(pk=locked.pk).update(visits=F("visits") + 1)
-    locked.refresh_from_db(fields=["visits"])
-    audit.record(actor=actor, action="cases.record_visit", target=locked, after={"visits": locked.visits})
+    locked.visits += 1
+    locked.save(update_fields=["visits", "updated_at"])
+    _record(locked, actor, "record_visit", locked.status, visits=locked.visits)
     return locked
 
 

@@ -27,10 +27,14 @@ def _register_routers() -> None:
     from onewindow.core.api import router as core_router
     from onewindow.accounts.api import router as accounts_router
     from onewindow.catalogue.api import router as catalogue_router
+    from onewindow.cases.api import router as cases_router
+    from onewindow.hall.api import router as hall_router
 
     api.add_router("/core/", core_router)
     api.add_router("/accounts/", accounts_router)
     api.add_router("/catalogue/", catalogue_router)
+    api.add_router("/cases/", cases_router)
+    api.add_router("/hall/", hall_router)
 
 
 _register_routers()

@@ -5,6 +5,7 @@ REDIS_URL         optional: cache, channel layer and RQ task backend
 SECRET_KEY        default: generated once into the data folder
 ONEWINDOW_DATA_DIR  where the database, uploads, keys and the ledger witness live
 ONEWINDOW_DEBUG   "1" for development; production mode is the default
+ONEWINDOW_PUBLIC_URL  the platform's public address (https://...), printed as QR codes on documents
 """
 
 from pathlib import Path
@@ -20,6 +21,8 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("ONEWINDOW_DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", "") or load_or_create_secret(DATA_DIR / "secret_key")
+# Documents printed outside a request (the worker, the CLI) link their QR codes here.
+ONEWINDOW_PUBLIC_URL = env_str("ONEWINDOW_PUBLIC_URL", "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -42,6 +45,7 @@ INSTALLED_APPS = [
     "onewindow.accounts",
     "onewindow.catalogue",
     "onewindow.cases",
+    "onewindow.hall",
 ]
 
 MIDDLEWARE = [

@@ -14,7 +14,10 @@ urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("accounts/", include("onewindow.accounts.urls")),
     path("catalogue/", include("onewindow.catalogue.urls")),
+    path("cases/", include("onewindow.cases.urls")),
     path("workbench/catalogue/", include("onewindow.catalogue.urls_workbench")),
+    path("workbench/cases/", include("onewindow.cases.urls_workbench")),
+    path("hall/", include("onewindow.hall.urls")),
     path("", include("onewindow.core.urls")),
     prefix_default_language=False,
 )

@@ -12,13 +12,15 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from onewindow.accounts.choices import Role
+from onewindow.accounts.choices import AccountKind, Role
 from onewindow.accounts.models import StaffProfile
 from onewindow.accounts.permissions import active_assignments
 
 
 # Who works on the catalogue: its editors, legal reviewers and publishers.
 CATALOGUE_ROLES = (Role.DEPARTMENT_ADMIN, Role.LEGAL_REVIEWER, Role.PLATFORM_ADMIN)
+# Who reads the service hall's waiting-time figures (window clerks also call tickets).
+HALL_FIGURE_ROLES = (Role.WINDOW_CLERK, Role.DEPARTMENT_ADMIN, Role.APPROVER, Role.SUPERVISOR, Role.PLATFORM_ADMIN)
 
 
 @dataclass(frozen=True)
@@ -66,17 +68,41 @@ def shell(request: HttpRequest) -> dict:
     portal_nav = [
         _nav(request, _("首页"), "core:home", exact=True),
         _nav(request, _("办事指南"), "catalogue:index"),
-        _nav(request, _("我的办件"), "cases:mine"),
+    ]
+    # Village agents (代办员) are staff who file for citizens: they have cases of their own too.
+    is_agent = signed_in and user.kind == AccountKind.STAFF and active_assignments(user).filter(
+        role=Role.VILLAGE_AGENT).exists()
+    if signed_in and (user.kind != AccountKind.STAFF or is_agent):
+        portal_nav.append(_nav(request, _("我的办件"), "cases:mine"))
+    portal_nav += [
+        _nav(request, _("办件进度查询"), "cases:progress"),
         _nav(request, _("消息"), "core:inbox"),
     ]
+    if signed_in and user.kind != AccountKind.STAFF:
+        portal_nav.append(_nav(request, _("我的预约"), "hall:appointments"))
     if signed_in:
         portal_nav.append(_nav(request, _("我的账户"), "accounts:profile"))
     workbench_nav = [
         _nav(request, _("工作台首页"), "core:workbench", exact=True),
-        _nav(request, _("待办办件"), "cases:queue"),
+        _nav(request, _("待办办件"), "cases_workbench:home"),
     ]
+    if signed_in and user.kind == AccountKind.STAFF and active_assignments(user).filter(
+            role=Role.WINDOW_CLERK).exists():
+        intake = _nav(request, _("窗口收件"), "cases_workbench:intake")
+        if intake.current:  # a page within the cases workbench, but not a queue
+            workbench_nav[-1] = NavItem(workbench_nav[-1].label, workbench_nav[-1].url)
+        workbench_nav.append(intake)
     if signed_in and active_assignments(user).filter(role__in=CATALOGUE_ROLES).exists():
         workbench_nav.append(_nav(request, _("事项管理"), "catalogue_workbench:items"))
+    if is_agent:
+        workbench_nav += [_nav(request, _("代办申报"), "cases:agent_file"), _nav(request, _("我的办件"), "cases:mine")]
+    hall_roles = set()
+    if signed_in and user.kind == AccountKind.STAFF:
+        hall_roles = set(active_assignments(user).filter(role__in=HALL_FIGURE_ROLES).values_list("role", flat=True))
+    if Role.WINDOW_CLERK in hall_roles:
+        workbench_nav.append(_nav(request, _("取号叫号"), "hall:desk"))
+    if hall_roles:
+        workbench_nav.append(_nav(request, _("等候时长统计"), "hall:figures"))
     workbench_nav += [
         _nav(request, _("消息"), "core:inbox"),
         _nav(request, _("监察"), "core:supervision", exact=True),

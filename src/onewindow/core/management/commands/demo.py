@@ -11,8 +11,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, quiet_logins: bool, **options):
         from onewindow.accounts import demo as accounts_demo
+        from onewindow.cases import demo as cases_demo
         from onewindow.catalogue import demo as catalogue_demo
         from onewindow.core import demo_regions
+        from onewindow.hall import demo as hall_demo
 
         counts = demo_regions.load()
         self.stdout.write(_("行政区划与部门：%(counts)s") % {"counts": counts})
@@ -20,6 +22,8 @@ class Command(BaseCommand):
         logins = accounts_demo.load()
         catalogue = catalogue_demo.load()
         self.stdout.write(_("事项目录：%(counts)s") % {"counts": catalogue})
+        self.stdout.write(_("演示办件：%(counts)s") % {"counts": cases_demo.load()})
+        self.stdout.write(_("办事大厅：%(counts)s") % {"counts": hall_demo.load()})
         if quiet_logins:
             return
         self.stdout.write("")
