@@ -331,6 +331,9 @@ def test_the_guide_page_shows_every_element(catalogue, people):
     assert 'href="javascript:' not in page
     # The current version offers "apply online", which starts an application in the case part.
     assert f'href="{reverse("cases:apply", kwargs={"impl_code": item.impl_code})}"' in page
+    # An item that takes appointments links to booking a time at the hall for it.
+    booking = f'href="{reverse("hall:book")}?item={item.impl_code}"'
+    assert (booking in page) == bool(item.current_version.content.get("supports_booking"))
 
 
 def test_the_guide_page_has_no_inline_script_or_style(catalogue):

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db.models import TextChoices
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -127,14 +127,9 @@ def web_url(value: Any) -> str | None:
     return None
 
 
-def apply_url(impl_code: str) -> str | None:
-    """Where to apply online, once the case-handling part provides "cases:apply"."""
-    for args, kwargs in (((), {"impl_code": impl_code}), ((impl_code,), {})):
-        try:
-            return reverse("cases:apply", args=args, kwargs=kwargs)
-        except NoReverseMatch:
-            continue
-    return None
+def apply_url(impl_code: str) -> str:
+    """Where to apply online: the case part's application page for the item."""
+    return reverse("cases:apply", kwargs={"impl_code": impl_code})
 
 
 def licence_type_name(code: Any) -> str:
