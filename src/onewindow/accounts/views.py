@@ -12,7 +12,7 @@ from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render, resolve_url
+from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -42,7 +42,7 @@ from onewindow.accounts.permissions import (
     staff_required,
 )
 from onewindow.core.errors import DomainError
-from onewindow.core.refusals import refusals_as
+from onewindow.core.refusals import problem_page, refusals_as, render_in_shell
 
 ADMIN_ROLES = (Role.DEPARTMENT_ADMIN, Role.PLATFORM_ADMIN)
 EXPIRY_MESSAGES = {
@@ -51,27 +51,14 @@ EXPIRY_MESSAGES = {
 }
 
 
-def _render(request: HttpRequest, template: str, context: dict | None = None, *, status: int = 200) -> HttpResponse:
-    """Render with `base_template`: the workbench shell for staff, the portal for everyone else."""
-    user = getattr(request, "user", None)
-    staff = user is not None and user.is_authenticated and user.kind == AccountKind.STAFF
-    base = "onewindow/workbench.html" if staff else "onewindow/portal.html"
-    return render(request, template, {"base_template": base, **(context or {})}, status=status)
-
-
 def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None,
                      credentials: dict | None = None) -> HttpResponse:
     """django-axes calls this once an account or address has failed too often."""
     minutes = max(1, round(float(settings.AXES_COOLOFF_TIME) * 60))
-    return _render(request, "accounts/lockout.html", {"minutes": minutes}, status=429)
+    return render_in_shell(request, "accounts/lockout.html", {"minutes": minutes}, status=429)
 
 
-def _problem(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return _render(request, "accounts/problem.html", {"code": exc.status_code, "message": exc.message},
-                   status=exc.status_code)
-
-
-domain_errors = refusals_as(_problem)
+domain_errors = refusals_as(problem_page())
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
@@ -104,7 +91,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return redirect(target)
         status = 400
     expired = EXPIRY_MESSAGES.get(request.GET.get("expired", ""))
-    return _render(request, "accounts/login.html", {
+    return render_in_shell(request, "accounts/login.html", {
         "form": form, "next": request.POST.get("next") or request.GET.get("next", ""),
         "expired_message": expired() if expired else "",
     }, status=status)
@@ -135,7 +122,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("注册成功，请登录。"))
                 return redirect("accounts:login")
         status = 400
-    return _render(request, "accounts/register.html", {"form": form}, status=status)
+    return render_in_shell(request, "accounts/register.html", {"form": form}, status=status)
 
 
 # --- second factor -------------------------------------------------------------------
@@ -168,7 +155,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
                 return redirect(target)
             form.add_error("token", _("验证码不正确、已使用或已过期，请重新输入。"))
         status = 400
-    return _render(request, "accounts/verify.html", {
+    return render_in_shell(request, "accounts/verify.html", {
         "form": form, "has_totp": totp is not None, "has_phone": bool(user.phone),
         "phone": user.phone_masked, "next": target,
     }, status=status)
@@ -198,7 +185,7 @@ def totp_enrol_view(request: HttpRequest) -> HttpResponse:
     pending = selectors.totp_device(actor=user, confirmed=False)
     if request.method == "POST":
         if pending is None:
-            return _render(request, "accounts/problem.html",
+            return render_in_shell(request, "onewindow/problem.html",
                            {"code": 400, "message": _("没有待确认的身份验证器，请先开始绑定。")}, status=400)
         if form.is_valid():
             try:
@@ -211,7 +198,7 @@ def totp_enrol_view(request: HttpRequest) -> HttpResponse:
                 return redirect("accounts:profile")
         status = 400
     secret = b32encode(pending.bin_key).decode() if pending is not None else ""
-    return _render(request, "accounts/totp.html", {
+    return render_in_shell(request, "accounts/totp.html", {
         "form": form, "pending": pending, "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
         "config_url": pending.config_url if pending else "",
         "has_device": selectors.totp_device(actor=user) is not None,
@@ -224,7 +211,7 @@ def totp_enrol_view(request: HttpRequest) -> HttpResponse:
 @account_required
 def profile_view(request: HttpRequest) -> HttpResponse:
     user = request.user
-    return _render(request, "accounts/profile.html", {
+    return render_in_shell(request, "accounts/profile.html", {
         "account": user,
         "roles": selectors.roles_of(user),
         "links": selectors.enterprise_links_of(user),
@@ -251,7 +238,7 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("密码已修改，其他设备上的登录已退出。"))
                 return redirect("accounts:profile")
         status = 400
-    return _render(request, "accounts/password.html", {"form": form}, status=status)
+    return render_in_shell(request, "accounts/password.html", {"form": form}, status=status)
 
 
 # --- enterprises -------------------------------------------------------------------------
@@ -274,7 +261,7 @@ def enterprise_register_view(request: HttpRequest) -> HttpResponse:
                     return redirect("accounts:profile")
                 return redirect("accounts:enterprise", enterprise_id=enterprise.pk)
         status = 400
-    return _render(request, "accounts/enterprise_register.html", {"form": form}, status=status)
+    return render_in_shell(request, "accounts/enterprise_register.html", {"form": form}, status=status)
 
 
 @account_required
@@ -297,7 +284,7 @@ def enterprise_view(request: HttpRequest, enterprise_id: int) -> HttpResponse:
                 messages.success(request, _("已授权经办人。"))
                 return redirect("accounts:enterprise", enterprise_id=enterprise.pk)
         status = 400
-    return _render(request, "accounts/enterprise.html", {
+    return render_in_shell(request, "accounts/enterprise.html", {
         "enterprise": enterprise, "handlers": selectors.enterprise_handlers(actor=user, enterprise=enterprise),
         "form": form, "may_manage": may_manage,
     }, status=status)
@@ -341,7 +328,7 @@ def staff_list_view(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("已开设工作人员账户，请为其授予角色。"))
                 return redirect("accounts:staff_detail", user_id=created.pk)
         status = 400
-    return _render(request, "accounts/staff_list.html", {
+    return render_in_shell(request, "accounts/staff_list.html", {
         "profiles": selectors.staff_directory(actor=actor), "form": form,
     }, status=status)
 
@@ -365,7 +352,7 @@ def staff_detail_view(request: HttpRequest, user_id: int) -> HttpResponse:
                 messages.success(request, _("已授予角色。"))
                 return redirect("accounts:staff_detail", user_id=member.pk)
         status = 400
-    return _render(request, "accounts/staff_detail.html", {
+    return render_in_shell(request, "accounts/staff_detail.html", {
         "member": member, "roles": selectors.staff_roles(actor=actor).filter(user=member), "form": form,
     }, status=status)
 
@@ -396,7 +383,7 @@ def authorisation_list_view(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("已登记首席代表授权。"))
                 return redirect("accounts:authorisations")
         status = 400
-    return _render(request, "accounts/authorisations.html", {
+    return render_in_shell(request, "accounts/authorisations.html", {
         "authorisations": selectors.chief_authorisations(actor=actor), "form": form,
     }, status=status)
 
@@ -408,7 +395,7 @@ def authorisation_revoke_view(request: HttpRequest, authorisation_id: int) -> Ht
     authorisation = selectors.chief_authorisation_get(actor=request.user, authorisation_id=authorisation_id)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        return _render(request, "accounts/problem.html", {"code": 400, "message": _("请填写撤销原因。")}, status=400)
+        return render_in_shell(request, "onewindow/problem.html", {"code": 400, "message": _("请填写撤销原因。")}, status=400)
     services.chief_authorisation_revoke(actor=request.user, authorisation=authorisation,
                                         reason=form.cleaned_data["reason"])
     messages.success(request, _("已撤销首席代表授权。"))

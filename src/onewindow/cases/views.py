@@ -26,7 +26,7 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -50,7 +50,7 @@ from onewindow.catalogue.formdef import (
 from onewindow.catalogue.guide import licence_type_name
 from onewindow.core import files
 from onewindow.core.errors import DomainError, InvalidInput, NotFound
-from onewindow.core.refusals import refusals_as
+from onewindow.core.refusals import problem_page, refusals_as, render_in_shell
 
 PAGE_SIZE = 20
 # 办件进度查询: failed lookups allowed per client address within the window, before every lookup
@@ -84,20 +84,7 @@ EXTRA_EVENT_LABELS = {
 # --- rendering ----------------------------------------------------------------------------------
 
 
-def _render(request: HttpRequest, template: str, context: dict | None = None, *, status: int = 200) -> HttpResponse:
-    """Render in the workbench shell for staff (agents, clerks), in the portal for everyone else."""
-    user = getattr(request, "user", None)
-    staff = user is not None and user.is_authenticated and user.kind == AccountKind.STAFF
-    base = "onewindow/workbench.html" if staff else "onewindow/portal.html"
-    return render(request, template, {"base_template": base, **(context or {})}, status=status)
-
-
-def _problem(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return _render(request, "cases/portal/problem.html", {"code": exc.status_code, "message": exc.message},
-                   status=exc.status_code)
-
-
-domain_errors = refusals_as(_problem)
+domain_errors = refusals_as(problem_page("cases:mine", gettext_lazy("返回我的办件")))
 
 
 @dataclass(frozen=True)
@@ -156,7 +143,7 @@ def apply(request: HttpRequest, impl_code: str) -> HttpResponse:
             messages.success(request, _("已创建申请草稿，填写过程中可随时保存，换一台设备登录也能继续填写。"))
             return redirect("cases:draft", pk=case.pk)
         status = 400
-    return _render(request, "cases/portal/apply.html", {
+    return render_in_shell(request, "cases/portal/apply.html", {
         "item": item,
         "materials": item.current_version.content.get("materials", []),
         "form": form,
@@ -335,7 +322,7 @@ def _render_draft(
 ) -> HttpResponse:
     material_errors = {problem_field: problem} if problem_field and problem_field.startswith("material-") else {}
     entries = _material_entries(case, errors=material_errors)
-    return _render(request, "cases/portal/draft.html", {
+    return render_in_shell(request, "cases/portal/draft.html", {
         "case": case,
         "definition": definition,
         "data": _with_attachments(definition, data, case),
@@ -364,7 +351,7 @@ def receipt(request: HttpRequest, pk: int) -> HttpResponse:
     if not case.number:
         return redirect("cases:draft", pk=case.pk)
     receipt_document = case.documents.filter(kind=DocumentKind.RECEIPT).order_by("-id").first()
-    return _render(request, "cases/portal/receipt.html", {
+    return render_in_shell(request, "cases/portal/receipt.html", {
         "case": case, "receipt": receipt_document, "deadline": _deadline(case, timezone.localdate()),
     })
 
@@ -379,7 +366,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     user = request.user
     today = timezone.localdate()
     page = Paginator(selectors.my_filed_cases(user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return _render(request, "cases/portal/mine.html", {
+    return render_in_shell(request, "cases/portal/mine.html", {
         "page": page,
         "rows": [CaseRow(case=case, deadline=_deadline(case, today)) for case in page],
         "drafts": list(selectors.my_drafts(user)[:PAGE_SIZE]),
@@ -444,7 +431,7 @@ def _render_detail(request: HttpRequest, case: Case, *, problem: str = "", probl
     notice_keys = {entry.get("material_key") for entry in (notice.missing if notice else []) if isinstance(entry, dict)}
     deferred = list(case.deferred_materials.all())
     outstanding = {d.material_key for d in deferred if d.supplied_at is None}
-    return _render(request, "cases/portal/detail.html", {
+    return render_in_shell(request, "cases/portal/detail.html", {
         "case": case,
         "deadline": _deadline(case, timezone.localdate()),
         "problem": problem,
@@ -603,7 +590,7 @@ def progress(request: HttpRequest) -> HttpResponse:
                 result = _progress(case)
         else:
             status = 400
-    return _render(request, "cases/portal/progress.html", {"form": form, "result": result, "problem": problem},
+    return render_in_shell(request, "cases/portal/progress.html", {"form": form, "result": result, "problem": problem},
                    status=status)
 
 
@@ -640,4 +627,4 @@ def agent_file(request: HttpRequest) -> HttpResponse:
                     messages.success(request, _("已为 %(name)s 创建申请草稿，请继续填写。") % {"name": data["real_name"]})
                     return redirect("cases:draft", pk=case.pk)
         status = 400
-    return _render(request, "cases/portal/agent_file.html", {"form": form}, status=status)
+    return render_in_shell(request, "cases/portal/agent_file.html", {"form": form}, status=status)

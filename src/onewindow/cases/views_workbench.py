@@ -44,7 +44,7 @@ from onewindow.catalogue.formdef import (
 from onewindow.core import files
 from onewindow.core.errors import DomainError, InvalidInput, NotFound
 from onewindow.core.models import Region
-from onewindow.core.refusals import refusals_as
+from onewindow.core.refusals import problem_page, refusals_as
 
 PER_PAGE = 50
 SEARCH_MAX = 60
@@ -55,12 +55,7 @@ PREVIEW_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
 STALE_STEP = gettext_lazy("该环节已由他人办理，请刷新后查看。")
 
 
-def _problem(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return render(request, "cases/workbench/problem.html", {"code": exc.status_code, "message": exc.message},
-                  status=exc.status_code)
-
-
-domain_errors = refusals_as(_problem)
+domain_errors = refusals_as(problem_page("cases_workbench:home", gettext_lazy("返回待办办件")))
 
 
 # --- queues and counters ------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from onewindow.accounts.choices import Role
@@ -50,7 +51,7 @@ from onewindow.catalogue.schema import (
 )
 from onewindow.core import files
 from onewindow.core.errors import DomainError, InvalidInput, NotFound
-from onewindow.core.refusals import refusals_as
+from onewindow.core.refusals import problem_page, refusals_as
 
 # Who works with the catalogue: editors (department and platform administrators) and reviewers.
 CATALOGUE_ROLES = (Role.DEPARTMENT_ADMIN, Role.PLATFORM_ADMIN, Role.LEGAL_REVIEWER)
@@ -58,14 +59,7 @@ EDITOR_ROLES = (Role.DEPARTMENT_ADMIN, Role.PLATFORM_ADMIN)
 ITEMS_PER_PAGE = 30
 
 
-def _problem(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return render(
-        request, "catalogue/workbench/problem.html", {"code": exc.status_code, "message": exc.message},
-        status=exc.status_code,
-    )
-
-
-domain_errors = refusals_as(_problem)
+domain_errors = refusals_as(problem_page("catalogue_workbench:items", gettext_lazy("返回事项管理")))
 
 
 def _preview(definition: Any) -> dict[str, Any]:

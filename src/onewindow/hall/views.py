@@ -19,10 +19,10 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from onewindow.accounts.choices import AccountKind, Role
+from onewindow.accounts.choices import Role
 from onewindow.accounts.permissions import account_required, role_required, staff_required
 from onewindow.core.errors import DomainError, InvalidInput, NotFound
-from onewindow.core.refusals import refusals_as
+from onewindow.core.refusals import problem_page, refusals_as, render_in_shell
 from onewindow.hall import clock, selectors, services
 from onewindow.hall.choices import AppointmentStatus
 from onewindow.hall.models import Window
@@ -39,20 +39,7 @@ TICKET_ACTIONS = {
 }
 
 
-def _render(request: HttpRequest, template: str, context: dict | None = None, *, status: int = 200) -> HttpResponse:
-    """Render with `base_template`: the workbench shell for staff, the portal for everyone else."""
-    user = getattr(request, "user", None)
-    staff = user is not None and user.is_authenticated and user.kind == AccountKind.STAFF
-    base = "onewindow/workbench.html" if staff else "onewindow/portal.html"
-    return render(request, template, {"base_template": base, **(context or {})}, status=status)
-
-
-def _problem(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return _render(request, "hall/problem.html", {"code": exc.status_code, "message": exc.message},
-                   status=exc.status_code)
-
-
-domain_errors = refusals_as(_problem)
+domain_errors = refusals_as(problem_page())
 
 
 def _id(value: Any) -> int | None:
@@ -89,7 +76,7 @@ def appointments_view(request: HttpRequest) -> HttpResponse:
     appointments = list(selectors.my_appointments(request.user)[:100])
     for appointment in appointments:
         appointment.cancellable = appointment.status == AppointmentStatus.BOOKED and appointment.starts_at > now
-    return _render(request, "hall/appointments.html", {"appointments": appointments})
+    return render_in_shell(request, "hall/appointments.html", {"appointments": appointments})
 
 
 def _booking_context(data: Any) -> dict[str, Any]:
@@ -122,7 +109,7 @@ def _booking_context(data: Any) -> dict[str, Any]:
 def book_view(request: HttpRequest) -> HttpResponse:
     """预约: choose the item, then a working day, then a slot with free places."""
     if request.method != "POST":
-        return _render(request, "hall/book.html", _booking_context(request.GET))
+        return render_in_shell(request, "hall/book.html", _booking_context(request.GET))
     context = _booking_context(request.POST)
     # A slot is posted as "<window id>|<HH:MM>".
     window_text, _sep, start_text = (request.POST.get("slot") or "").partition("|")
@@ -135,7 +122,7 @@ def book_view(request: HttpRequest) -> HttpResponse:
         appointment = services.appointment_book(actor=request.user, item=item, window=window, date=day, start=start)
     except DomainError as exc:
         context["error"] = exc.message
-        return _render(request, "hall/book.html", context, status=exc.status_code)
+        return render_in_shell(request, "hall/book.html", context, status=exc.status_code)
     messages.success(request, _("预约成功，预约码 %(code)s。请在时段开始前一小时内到大厅取号机签到。") % {"code": appointment.code})
     return redirect("hall:appointments")
 
