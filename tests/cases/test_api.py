@@ -1,11 +1,9 @@
 """/api/cases/ with API tokens: the whole lifecycle, idempotent submission, every refusal as a
 4xx with a translated reason (never a 500), scoping (an outsider gets 404) and the public lookup."""
 
-import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -17,6 +15,7 @@ from onewindow.cases.choices import CaseStatus
 from onewindow.cases.models import Case, CaseEvent
 from onewindow.catalogue import services as catalogue
 from onewindow.core import workdays
+from onewindow.core.testing.concurrency import at_once
 from tests.cases.conftest import item_content, make_png
 
 BASE = "/api/cases"
@@ -215,21 +214,8 @@ def test_a_retried_submission_returns_the_same_case(world, citizen_api, draft):
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_retries_with_one_key_both_get_the_case(world, item, citizen_api, draft):
     case_id = draft()
-    results, barrier = [], threading.Barrier(2)
-
-    def submit():
-        barrier.wait()
-        try:
-            response = citizen_api.post(f"/{case_id}/submit", **{"Idempotency-Key": "race-0001-abcd"})
-            results.append((response.status_code, response.json().get("number")))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=submit) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    responses = at_once([lambda: citizen_api.post(f"/{case_id}/submit", **{"Idempotency-Key": "race-0001-abcd"})] * 2)
+    results = [(response.status_code, response.json().get("number")) for response in responses]
     number = Case.objects.get(pk=case_id).number
     assert results == [(200, number), (200, number)]
     assert CaseEvent.objects.filter(case_id=case_id, action="submit").count() == 1

@@ -2,10 +2,8 @@
 decisions, 容缺, window intake and agents, delivery and archive; every illegal action refused."""
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from onewindow.accounts.choices import AccountKind, Role
@@ -19,6 +17,7 @@ from onewindow.core.errors import DomainError, InvalidInput, NotFound, Permissio
 from onewindow.core.identifiers import make_id_number
 from onewindow.core.models import AuditEntry, Notification
 from onewindow.core.services.calendar import calendar_seed_from_package
+from onewindow.core.testing.concurrency import at_once
 from tests.cases.conftest import STANDARD, item_content
 from tests.cases.test_services import _photo, _ready
 
@@ -494,24 +493,10 @@ def test_two_chief_representatives_deciding_at_once_exactly_one_succeeds(world, 
     authorisation.representative = second
     authorisation.save()
     case = _at_decision(world, special_item, reviewer)
-    outcomes, barrier = [], threading.Barrier(2)
-
-    def decide(actor, decision):
-        barrier.wait()
-        try:
-            services.case_decide(actor=actor, case=case, decision=decision, opinion="意见", reasons="理由", basis="依据")
-            outcomes.append("ok")
-        except DomainError as exc:
-            outcomes.append(exc.status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=decide, args=(approver, Decision.APPROVED)),
-               threading.Thread(target=decide, args=(second, Decision.DENIED))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(map(str, outcomes)) == ["409", "ok"]
+    outcomes = at_once([
+        lambda: services.case_decide(actor=approver, case=case, decision=Decision.APPROVED, opinion="准予"),
+        lambda: services.case_decide(actor=second, case=case, decision=Decision.DENIED, reasons="理由", basis="依据"),
+    ])
+    assert sorted(str(getattr(o, "status_code", "ok")) for o in outcomes) == ["409", "ok"]
     assert CaseEvent.objects.filter(case=case, action="decide").count() == 1
     assert CaseStep.objects.filter(case=case, kind="decide").count() == 1

@@ -1,11 +1,9 @@
 """The first stretch of a case: application, submission, acceptance, refusal, one-time notice."""
 
 import datetime as dt
-import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.utils import timezone
 
 from onewindow.cases import selectors, services
@@ -14,6 +12,7 @@ from onewindow.cases.models import Case, CaseEvent
 from onewindow.core import workdays
 from onewindow.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from onewindow.core.models import AuditEntry
+from onewindow.core.testing.concurrency import at_once
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
        b"\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82")
@@ -155,46 +154,21 @@ def test_two_clerks_at_once_exactly_one_succeeds(world, item, make_user):
     second = make_user("clerk2", kind=AccountKind.STAFF)
     RoleAssignment.objects.create(user=second, role=Role.WINDOW_CLERK, department=world.market)
     case = services.case_submit(actor=world.citizen, case=_ready(world.citizen, item), idempotency_key="key-race-01")
-    outcomes, barrier = [], threading.Barrier(2)
-
-    def act(action):
-        barrier.wait()
-        try:
-            action()
-            outcomes.append("ok")
-        except DomainError as exc:
-            outcomes.append(type(exc).__name__)
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=act, args=(lambda: services.case_accept(actor=world.clerk, case=case),)),
-        threading.Thread(target=act, args=(lambda: services.case_refuse(actor=second, case=case, reasons="材料虚假",
-                                                                         basis="行政许可法第三十二条"),)),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["DomainError", "ok"]
+    outcomes = at_once([
+        lambda: services.case_accept(actor=world.clerk, case=case),
+        lambda: services.case_refuse(actor=second, case=case, reasons="材料虚假", basis="行政许可法第三十二条"),
+    ])
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["Case", "DomainError"]
     assert CaseEvent.objects.filter(case=case, action__in=["accept", "refuse"]).count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_submissions_get_distinct_consecutive_numbers(world, item):
     drafts = [_ready(world.citizen, item) for _ in range(4)]
-    numbers, barrier = [], threading.Barrier(len(drafts))
-
-    def submit(index, draft):
-        barrier.wait()
-        try:
-            numbers.append(services.case_submit(actor=world.citizen, case=draft, idempotency_key=f"key-par-{index:04d}").number)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=submit, args=(i, d)) for i, d in enumerate(drafts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    submitted = at_once([
+        lambda index=index, draft=draft: services.case_submit(actor=world.citizen, case=draft,
+                                                              idempotency_key=f"key-par-{index:04d}")
+        for index, draft in enumerate(drafts)
+    ])
+    numbers = [case.number for case in submitted]
     assert sorted(n[-4:] for n in numbers) == ["0001", "0002", "0003", "0004"]

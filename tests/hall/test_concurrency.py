@@ -2,42 +2,15 @@
 clerks calling next never get the same ticket, the last place of a slot goes to exactly one
 booking, and tickets issued together get distinct consecutive numbers."""
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
-from django.db import connection
-
 from onewindow.core.errors import DomainError
+from onewindow.core.testing.concurrency import at_once
 from onewindow.hall import services
 from onewindow.hall.choices import TicketStatus
 from onewindow.hall.models import Appointment, QueueTicket, SlotCounter
 from tests.hall.conftest import NINE, THURSDAY
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def at_once(actions: list[Callable[[], Any]]) -> list[Any]:
-    """Run the actions in threads released together; each result or the DomainError it raised."""
-    results: list[Any] = [None] * len(actions)
-    barrier = threading.Barrier(len(actions))
-
-    def run(index: int, action: Callable[[], Any]) -> None:
-        barrier.wait()
-        try:
-            results[index] = action()
-        except DomainError as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, action)) for i, action in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_two_clerks_calling_next_get_different_tickets(hall, item, window, window2, people):
