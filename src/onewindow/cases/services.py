@@ -65,6 +65,7 @@ from onewindow.core.errors import DomainError, InvalidInput, NotFound, Permissio
 from onewindow.core.lifecycle import Lifecycle, Transition
 from onewindow.core.notifications import notify
 from onewindow.core.periodic import sweep
+from onewindow.core.text import listing
 
 MATERIAL_PURPOSE = "case_material"
 MAX_FILES_PER_MATERIAL = 20
@@ -326,7 +327,7 @@ def case_save_form(*, actor: Any, case: Case, data: dict[str, Any], deferral: li
     fields = locked.version.content.get("form", {}).get("fields", [])
     unknown = sorted(set(data) - {field["key"] for field in fields})
     if unknown:
-        raise InvalidInput(_("申请表没有这些字段：%(keys)s。") % {"keys": "、".join(unknown)}, field="form_data")
+        raise InvalidInput(_("申请表没有这些字段：%(keys)s。") % {"keys": listing(unknown)}, field="form_data")
     # Attachment fields are filled from the case's materials on submission, not typed in.
     attachments = {field["key"] for field in fields if field.get("type") == "attachment"}
     data = {key: value for key, value in data.items() if key not in attachments}
@@ -467,7 +468,7 @@ def case_submit(
     deferred = _deferral(locked, actor, deferral, commitment)
     missing = _missing_materials(locked, excused=frozenset(deferred))
     if missing:
-        names = "、".join(m["name"] for m in missing)
+        names = listing(m["name"] for m in missing)
         raise InvalidInput(_("还缺少这些材料：%(names)s。") % {"names": names}, field="materials")
     before = _move(locked, transition)
     now = timezone.now()
@@ -505,7 +506,7 @@ def case_supply(*, actor: Any, case: Case) -> Case:
     locked.form_data = _checked_form(locked)
     missing = _missing_materials(locked, excused=frozenset(locked.deferral_requested))
     if missing:
-        names = "、".join(m["name"] for m in missing)
+        names = listing(m["name"] for m in missing)
         raise InvalidInput(_("还缺少这些材料：%(names)s。") % {"names": names}, field="materials")
     before = _move(locked, transition)
     locked.acceptance_due = workdays.add_working_days(_today(), ACCEPTANCE_DAYS, region=locked.region).date
@@ -649,7 +650,7 @@ def case_request_supplement(
             repeated=repeated)
     _tell_applicant(locked, _("请补正申请材料"), _("您的申请 %(number)s 需要补正：%(items)s")
                     % {"number": locked.number,
-                       "items": "；".join(f"{i['name']} {i['reason']}".strip() for i in items)})
+                       "items": listing(f"{i['name']} {i['reason']}".strip() for i in items)})
     return notice
 
 
@@ -962,7 +963,7 @@ def case_complete(*, actor: Any, case: Case) -> Case:
     locked, transition = _act("complete", case, actor)
     outstanding = locked.deferred_materials.filter(supplied_at__isnull=True).values_list("name", flat=True)
     if locked.decision == Decision.APPROVED and outstanding:
-        raise DomainError(_("容缺材料尚未补齐：%(names)s。") % {"names": "、".join(outstanding)})
+        raise DomainError(_("容缺材料尚未补齐：%(names)s。") % {"names": listing(outstanding)})
     before = _move(locked, transition)
     locked.completed_at = timezone.now()
     locked.save(update_fields=["status", "completed_at", "updated_at"])
@@ -1069,7 +1070,7 @@ def deferral_sweep() -> int:
                                 deferred_materials__supplied_at__isnull=True, deferred_materials__due__lt=today)
             .distinct())
     for case in late.only("pk"):
-        names = "、".join(case.deferred_materials.filter(supplied_at__isnull=True).values_list("name", flat=True))
+        names = listing(case.deferred_materials.filter(supplied_at__isnull=True).values_list("name", flat=True))
         case_terminate(case=case, reason=_("容缺材料（%(names)s）逾期未补交。") % {"names": names})
         handled += 1
     return handled

@@ -30,14 +30,25 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from onewindow.accounts.choices import AccountKind, Role
 from onewindow.accounts.permissions import account_required, has_role, role_required
 from onewindow.accounts.selectors import enterprise_links_of
 from onewindow.cases import clock, documents, hooks, selectors, services
 from onewindow.cases.choices import CLOCK_STATUSES, CaseStatus, DocumentKind, Urgency
-from onewindow.cases.forms import AgentFilingForm, ProgressForm, StartForm, WithdrawForm, add_domain_error
+from onewindow.cases.form_rows import form_rows
+from onewindow.cases.forms import (
+    AgentFilingForm,
+    ProgressForm,
+    StartForm,
+    WithdrawForm,
+    add_domain_error,
+)
 from onewindow.cases.models import Case
 from onewindow.catalogue import selectors as catalogue_selectors
 from onewindow.catalogue.formdef import (
@@ -51,6 +62,7 @@ from onewindow.catalogue.guide import licence_type_name
 from onewindow.core import files
 from onewindow.core.errors import DomainError, InvalidInput, NotFound
 from onewindow.core.refusals import problem_page, refusals_as, render_in_shell
+from onewindow.core.text import listing
 
 PAGE_SIZE = 20
 # 办件进度查询: failed lookups allowed per client address within the window, before every lookup
@@ -212,7 +224,7 @@ def _with_attachments(definition: FormDefinition, data: dict[str, Any], case: Ca
 def _commitment(case: Case, actor: Any, keys: list[str]) -> str:
     """The 容缺 commitment as signed: the statement shown, the materials chosen, who signed."""
     names = _material_names(case)
-    chosen = "、".join(names.get(key, key) for key in keys)
+    chosen = listing(names.get(key, key) for key in keys)
     signer = case.applicant.real_name or case.applicant.get_username()
     lines = [str(COMMITMENT), _("容缺材料：%(names)s") % {"names": chosen}, _("承诺人：%(name)s") % {"name": signer}]
     if actor.pk != case.applicant_id:
@@ -396,32 +408,6 @@ def _timeline(case: Case) -> list[TimelineEntry]:
     ]
 
 
-def _shown_value(form_field: Any, value: Any) -> str:
-    """A form value as text for the case page."""
-    if value in (None, "", [], {}):
-        return "—"
-    if form_field.type == "choice":
-        labels = {choice.value: choice.label for choice in form_field.choices}
-        values = value if isinstance(value, list) else [value]
-        return "、".join(labels.get(str(v), str(v)) for v in values)
-    if form_field.type == "address" and isinstance(value, dict):
-        return " ".join(str(part) for part in (value.get("region"), value.get("detail")) if part)
-    if form_field.type == "attachment":
-        return _("%(n)s 个文件") % {"n": len(value) if isinstance(value, list) else 0}
-    if form_field.type == "table" and isinstance(value, list):
-        columns = form_field.columns
-        return "；".join(
-            "，".join(_shown_value(column, row.get(column.key)) for column in columns)
-            for row in value if isinstance(row, dict)
-        )
-    return str(value)
-
-
-def _form_rows(case: Case) -> list[tuple[str, str]]:
-    data = case.form_data if isinstance(case.form_data, dict) else {}
-    return [(f.label, _shown_value(f, data.get(f.key))) for f in _definition(case).fields if f.key in data]
-
-
 def _render_detail(request: HttpRequest, case: Case, *, problem: str = "", problem_field: str | None = None,
                    withdraw_form: WithdrawForm | None = None, status: int = 200) -> HttpResponse:
     user = request.user
@@ -446,7 +432,7 @@ def _render_detail(request: HttpRequest, case: Case, *, problem: str = "", probl
                                if outstanding and "supply_deferred" in actions else []),
         "documents": list(case.documents.order_by("issued_at", "id")),
         "materials": selectors.material_rows(case),
-        "form_rows": _form_rows(case),
+        "form_rows": form_rows(case.version.content, case.form_data),
         "timeline": _timeline(case),
         "withdraw_form": withdraw_form or WithdrawForm(),
         "accept": ACCEPT,

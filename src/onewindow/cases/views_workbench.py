@@ -10,7 +10,7 @@ the case on is refused instead of acting on a step its user never saw.
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,15 +27,26 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST, require_safe
 
 from onewindow.accounts.choices import Role
-from onewindow.accounts.permissions import active_assignments, role_required, staff_required
+from onewindow.accounts.permissions import (
+    active_assignments,
+    role_required,
+    staff_required,
+)
 from onewindow.cases import clock, selectors, services
-from onewindow.cases.choices import CaseStatus, Channel, Decision, DeliveryMethod, StepStatus, Urgency
+from onewindow.cases.choices import (
+    CaseStatus,
+    Channel,
+    Decision,
+    DeliveryMethod,
+    StepStatus,
+    Urgency,
+)
+from onewindow.cases.form_rows import form_rows
 from onewindow.cases.models import Case, CaseStep
 from onewindow.catalogue.choices import CaseType, SpecialProcedureKind, StepKind
 from onewindow.catalogue.formdef import (
     FormDefinition,
     FormErrors,
-    FormField,
     data_from_post,
     field_name,
     initial_data,
@@ -43,7 +54,6 @@ from onewindow.catalogue.formdef import (
 )
 from onewindow.core import files
 from onewindow.core.errors import DomainError, InvalidInput, NotFound
-from onewindow.core.models import Region
 from onewindow.core.refusals import problem_page, refusals_as
 
 PER_PAGE = 50
@@ -226,63 +236,6 @@ def queue_view(request: HttpRequest, name: str) -> HttpResponse:
 # --- the case page --------------------------------------------------------------------------------
 
 
-@dataclass
-class FormRow:
-    """One field of the application form as submitted."""
-
-    label: str
-    value: str = ""
-    columns: list[str] = field(default_factory=list)
-    table: list[list[str]] = field(default_factory=list)
-
-
-def _region_names(definition: FormDefinition, data: Mapping[str, Any]) -> dict[str, str]:
-    codes = {value.get("region") for f in definition.fields if f.type == "address"
-             for value in [data.get(f.key)] if isinstance(value, Mapping)}
-    codes.discard(None)
-    return dict(Region.objects.filter(code__in=codes).values_list("code", "name")) if codes else {}
-
-
-def _shown(field_: FormField, value: Any, regions: Mapping[str, str]) -> str:
-    if value in (None, "", [], {}):
-        return "—"
-    if field_.type == "choice":
-        labels = {choice.value: choice.label for choice in field_.choices}
-        values = value if isinstance(value, list) else [value]
-        return "、".join(labels.get(str(v), str(v)) for v in values)
-    if field_.type == "address" and isinstance(value, Mapping):
-        region = str(value.get("region") or "")
-        return " ".join(part for part in (regions.get(region, region), str(value.get("detail") or "")) if part)
-    if field_.type == "attachment" and isinstance(value, list):
-        return _("%(n)s 个文件（见申请材料）") % {"n": len(value)}
-    if isinstance(value, (list, dict)):
-        return str(value)
-    return str(value)
-
-
-def _form_rows(content: Mapping[str, Any], data: Mapping[str, Any]) -> list[FormRow]:
-    """The application form as submitted, under the labels of the guide's form definition."""
-    data = data if isinstance(data, Mapping) else {}
-    try:
-        definition = parse_form_definition(content.get("form") or {})
-    except InvalidInput:
-        return [FormRow(str(key), str(value)) for key, value in data.items()]
-    regions = _region_names(definition, data)
-    rows = []
-    for form_field in definition.fields:
-        if form_field.key not in data:
-            continue
-        value = data[form_field.key]
-        if form_field.type == "table" and isinstance(value, list):
-            rows.append(FormRow(form_field.label, columns=[c.label for c in form_field.columns], table=[
-                [_shown(c, row.get(c.key), regions) for c in form_field.columns]
-                for row in value if isinstance(row, Mapping)
-            ]))
-        else:
-            rows.append(FormRow(form_field.label, _shown(form_field, value, regions)))
-    return rows
-
-
 # Timeline entries that are not lifecycle actions.
 EVENT_LABELS = {
     "start": gettext_lazy("创建申请"),
@@ -389,7 +342,7 @@ def _render_case(
         "step_remaining": clock.remaining_days(step.due, today=today, region=case.region) if step else None,
         "step_urgency": step_urgency,
         "step_urgency_label": Urgency(step_urgency).label if step_urgency else "",
-        "form_rows": _form_rows(content, case.form_data),
+        "form_rows": form_rows(content, case.form_data),
         "materials": materials,
         "deferred": list(case.deferred_materials.all()),
         "documents": list(case.documents.all()),

@@ -37,6 +37,7 @@ from onewindow.core.lifecycle import Lifecycle, Transition
 from onewindow.core.models import Department
 from onewindow.core.notifications import notify
 from onewindow.core.periodic import sweep
+from onewindow.core.text import listing
 from onewindow.hall import clock
 from onewindow.hall.choices import (
     ACTIVE_APPOINTMENT_STATUSES,
@@ -696,7 +697,7 @@ def window_save(
     if foreign:
         raise InvalidInput(
             _("窗口只能办理本部门的事项：%(items)s 不属于%(department)s。")
-            % {"items": "、".join(item.name or item.impl_code for item in foreign), "department": department.name},
+            % {"items": listing(item.name or item.impl_code for item in foreign), "department": department.name},
             field="items",
         )
     duplicate = Window.objects.filter(hall=hall, number=number).exclude(pk=getattr(window, "pk", None))
