@@ -2,12 +2,15 @@
 
 ONEWINDOW_CHROMIUM   the Chromium binary (default: Debian's /usr/bin/chromium)
 ONEWINDOW_ARTIFACTS  where screenshots go, one per test under e2e/ (default: ./artifacts)
+ONEWINDOW_README_SCREENSHOTS  "1" to also write the README's screenshots into docs/
 """
 
 import base64
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from django.db import connections
 from django_otp.oath import TOTP
 
 CHROMIUM = os.environ.get("ONEWINDOW_CHROMIUM", "/usr/bin/chromium")
@@ -53,3 +56,21 @@ def login_as_role(page, base_url: str, login: dict) -> None:
         page.fill("#totp-token", totp_code(login["totp_secret"]))
         with page.expect_navigation():
             page.locator("form:has(#totp-token) [type=submit]").click()
+
+
+def off_the_loop(function, *args, **kwargs):
+    """Run ``function`` in a thread of its own and return its result.
+
+    Playwright's sync API keeps an asyncio loop running on the test's thread, and Channels'
+    ``async_to_sync`` (which tells the workbench counters when a case changes) refuses to run
+    there; setup that changes cases through the services runs on another thread instead.
+    """
+
+    def run():
+        try:
+            return function(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result()

@@ -1,10 +1,15 @@
-"""Browser tests: Debian's Chromium driven by Playwright against pytest-django's live server."""
+"""Browser tests: Debian's Chromium driven by Playwright against a live server (pytest-django's, or uvicorn)."""
 
+import io
 import re
+import socket
+import threading
+from types import SimpleNamespace
 
 import pytest
+from django.core.management import call_command
 
-from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, artifacts_dir
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, artifacts_dir, off_the_loop
 
 
 @pytest.fixture(scope="package")
@@ -48,3 +53,40 @@ def console_errors(page):
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
     return errors
+
+
+@pytest.fixture
+def demo_data(transactional_db):
+    """The demo data set (``onewindow demo``), committed so that the live server sees it; its
+    demo cases are filed through the services, so it is loaded off the loop."""
+    off_the_loop(call_command, "demo", quiet_logins=True, stdout=io.StringIO())
+
+
+@pytest.fixture
+def asgi_live_server(transactional_db):
+    """The platform served as in production (uvicorn, ASGI, websockets) on a free port of
+    127.0.0.1, from a thread of this process: unlike pytest-django's WSGI ``live_server``, it
+    answers the websocket of the workbench's live counters. Static files come from the apps'
+    folders, as with ``live_server``. ``.url`` is its address."""
+    import uvicorn
+    from channels.routing import ProtocolTypeRouter
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    from onewindow.config import asgi
+
+    application = ProtocolTypeRouter({
+        "http": ASGIStaticFilesHandler(asgi.django_asgi_app),
+        "websocket": asgi.application.application_mapping["websocket"],
+    })
+    # Listening before the server starts: a browser that connects early waits in the backlog.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    server = uvicorn.Server(uvicorn.Config(application, lifespan="off", log_level="warning",
+                                           timeout_graceful_shutdown=5))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    yield SimpleNamespace(url=f"http://127.0.0.1:{listener.getsockname()[1]}")
+    server.should_exit = True
+    thread.join()
+    listener.close()
