@@ -379,7 +379,10 @@ def test_steps_special_procedures_extension_and_stale_pages(world, special_item,
     assert back["step"]["key"] == "review" and back["step"]["status"] == "waiting"
 
     refused(reviewer_api.post(f"/{case_id}/special/start", {"name": "听证", "reason": "需要听证"}), 400, field="name")
-    started = ok(reviewer_api.post(f"/{case_id}/special/start", {"name": "现场勘察", "reason": "核实设置地点"}))
+    refused(reviewer_api.post(f"/{case_id}/special/start", {"name": "现场勘察", "reason": "旧页面",
+                                                            "step_id": recheck["id"]}), 409, says="该环节已由他人办理")
+    started = ok(reviewer_api.post(f"/{case_id}/special/start", {"name": "现场勘察", "reason": "核实设置地点",
+                                                                  "step_id": back["step"]["id"]}))
     assert started["case"]["status"] == "special" and started["case"]["urgency"] == "paused"
     assert started["procedure"]["kind"] == "2" and started["procedure"]["ended_at"] is None
     refused(reviewer_api.post(f"/{case_id}/pass", {"opinion": "暂停中"}), 409, says="特别程序中")

@@ -55,6 +55,12 @@ def _fresh(case):
     return Case.objects.get(pk=case.pk)
 
 
+def _working_days_ago(n):
+    """The day from which exactly `n` working days have passed by today, on any day of the week."""
+    last_working_day = workdays.add_working_days(timezone.localdate() + dt.timedelta(days=1), -1).date
+    return workdays.add_working_days(last_working_day, -n).date
+
+
 def test_a_case_runs_from_submission_to_archive(world, special_item, reviewer, approver):
     case = _in_review(world, special_item)
     steps = list(case.steps.order_by("position"))
@@ -225,7 +231,7 @@ def test_a_special_procedure_pauses_the_clock(world, special_item, reviewer):
     assert paused.status == CaseStatus.SPECIAL
     assert clock.case_urgency(paused, today=timezone.localdate()) == Urgency.PAUSED
     # The inspection began three working days ago.
-    began = workdays.add_working_days(timezone.localdate(), -3).date
+    began = _working_days_ago(3)
     Case.objects.filter(pk=case.pk).update(paused_since=began)
     run = services.case_end_special(actor=reviewer, case=case, result="现场与申请一致")
     resumed = _fresh(case)
@@ -240,7 +246,7 @@ def test_a_special_procedure_longer_than_published_is_recorded_as_over(world, sp
     case = _in_review(world, special_item)
     services.step_claim(actor=reviewer, case=case)
     services.case_start_special(actor=reviewer, case=case, name="现场勘察", reason="核实")
-    Case.objects.filter(pk=case.pk).update(paused_since=workdays.add_working_days(timezone.localdate(), -7).date)
+    Case.objects.filter(pk=case.pk).update(paused_since=_working_days_ago(7))
     run = services.case_end_special(actor=reviewer, case=case, result="完成")
     assert run.days_used == 7 > run.max_days
     entry = AuditEntry.objects.filter(action="cases.end_special").get()

@@ -160,16 +160,16 @@ class ReturnIn(StepIn):
     reason: Text = ""
 
 
-class SpecialStartIn(Schema):
+class SpecialStartIn(StepIn):
     name: Text = Field("", description="特别程序名称, one the guide publishes")
     reason: Text = Field("", description="理由或依据")
 
 
-class SpecialEndIn(Schema):
+class SpecialEndIn(StepIn):
     result: Text = Field("", description="特别程序结果")
 
 
-class ExtendIn(Schema):
+class ExtendIn(StepIn):
     days: int = Field(description="Working days to add to the time limits (延长审批)")
     reason: Text = ""
 
@@ -680,7 +680,7 @@ def _step(case: Case, step_id: int | None) -> CaseStep | None:
     """The step of this case the caller's screen showed (the services refuse it if it is stale)."""
     if step_id is None:
         return None
-    step = case.steps.filter(pk=step_id).first()
+    step = selectors.case_step(case, step_id)
     if step is None:
         raise NotFound(_("没有找到该环节。"))
     return step
@@ -853,10 +853,7 @@ def material_attach(
 def material_detach(request: HttpRequest, case_id: int = _case_id(),
                     material_id: int = Path(..., ge=1, le=MAX_ID)):
     case = _case_to_act_on(request, case_id)
-    material = case.materials.select_related("file").filter(pk=material_id).first()
-    if material is None:
-        raise NotFound(_("没有找到该材料。"))
-    case = services.case_detach(actor=request.auth, case=case, material=material)
+    case = services.case_detach(actor=request.auth, case=case, material=selectors.case_material(case, material_id))
     return _case_out(case, timezone.localdate())
 
 
@@ -962,23 +959,27 @@ def step_return(request: HttpRequest, payload: ReturnIn, case_id: int = _case_id
 @router.post("/{case_id}/special/start", response={200: SpecialActionOut, **ACTION_ERRORS},
              summary="Start a special procedure the guide publishes; the clock pauses")
 def special_start(request: HttpRequest, payload: SpecialStartIn, case_id: int = _case_id()):
-    run = services.case_start_special(actor=request.auth, case=_case_to_act_on(request, case_id), name=payload.name,
-                                      reason=payload.reason)
+    case = _case_to_act_on(request, case_id)
+    run = services.case_start_special(actor=request.auth, case=case, name=payload.name, reason=payload.reason,
+                                      step=_step(case, payload.step_id))
     return {"case": _case_out(run.case, timezone.localdate()), "procedure": _procedure_out(run)}
 
 
 @router.post("/{case_id}/special/end", response={200: SpecialActionOut, **ACTION_ERRORS},
              summary="End the special procedure with its result; the clock runs again")
 def special_end(request: HttpRequest, payload: SpecialEndIn, case_id: int = _case_id()):
-    run = services.case_end_special(actor=request.auth, case=_case_to_act_on(request, case_id), result=payload.result)
+    case = _case_to_act_on(request, case_id)
+    run = services.case_end_special(actor=request.auth, case=case, result=payload.result,
+                                    step=_step(case, payload.step_id))
     return {"case": _case_out(run.case, timezone.localdate()), "procedure": _procedure_out(run)}
 
 
 @router.post("/{case_id}/extend", response={200: SpecialActionOut, **ACTION_ERRORS},
              summary="延长审批: a chief representative extends the time limits by working days")
 def case_extend(request: HttpRequest, payload: ExtendIn, case_id: int = _case_id()):
-    run = services.case_extend(actor=request.auth, case=_case_to_act_on(request, case_id), days=payload.days,
-                               reason=payload.reason)
+    case = _case_to_act_on(request, case_id)
+    run = services.case_extend(actor=request.auth, case=case, days=payload.days, reason=payload.reason,
+                               step=_step(case, payload.step_id))
     return {"case": _case_out(run.case, timezone.localdate()), "procedure": _procedure_out(run)}
 
 
