@@ -350,6 +350,8 @@ def _read(package: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
         return handle.read(limit + 1)[:limit]
 
 
+# What reading a hostile or damaged zip member may raise; zipfile raises NotImplementedError
+# for a compression method it does not support.
 _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError, ValueError)
 
 

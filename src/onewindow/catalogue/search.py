@@ -40,6 +40,7 @@ How it works, and why:
   ids never travel through Python. A count and a page go as one statement.
 """
 
+import abc
 import logging
 import re
 import tempfile
@@ -378,7 +379,7 @@ class _Ids:
     offset: int
 
 
-class _Search:
+class _Search(abc.ABC):
     """One query against one database, in three parts: every match ("all"), the items whose
     name or keywords match ("head"), and the rest ("body"), which rank below the head.
 
@@ -436,20 +437,21 @@ class _Search:
         """Count the matches up to MAX_TOTAL + 1 (a count reads every row it counts)."""
         return f"SELECT count(*) FROM ({self.select_id} {where} LIMIT %s) AS m", [MAX_TOTAL + 1]
 
+    @abc.abstractmethod
     def scope_in_cte(self) -> bool:
         """Whether the filter is computed once, as the CTE `scope`, for the statement."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def scope_condition(self) -> tuple[str, list[Any]]:
         """The test that a document is within the filter (AND-ed to the match)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def where(self, part: str, *, every: bool) -> tuple[str, list[Any]]:
-        raise NotImplementedError
+        """The WHERE clause matching the words of `part` (all of them with `every`)."""
 
+    @abc.abstractmethod
     def keys(self, part: str, *, every: bool) -> tuple[str, list[Any]]:
         """The sort keys k1, k2 (ascending; the id breaks what ties remain)."""
-        raise NotImplementedError
 
 
 class _SQLiteSearch(_Search):

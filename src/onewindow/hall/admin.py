@@ -33,6 +33,8 @@ class _ServiceForm(forms.ModelForm):
         pass
 
     def save_service(self, data: dict[str, Any]) -> Any:
+        """Each form calls its own service here (a ModelForm cannot also be an abc.ABC: their
+        metaclasses conflict, so a form that forgets it fails loudly instead)."""
         raise NotImplementedError
 
     def clean(self) -> dict[str, Any]:
