@@ -124,8 +124,8 @@ def test_notify_in_a_rolled_back_transaction_sends_nothing(alice, settings, mail
 def test_committed_notify_writes_inbox_and_outbox_and_the_worker_sends(alice, settings, mailoutbox):
     with transaction.atomic():
         notification = notify_all_channels(alice)
-        # Inside the transaction nothing is queued yet.
-        assert DBTaskResult.objects.count() == 0
+        # The job is written with the outbox rows, in the same transaction.
+        assert DBTaskResult.objects.count() == 1
 
     deliveries = {d.channel: d for d in notification.deliveries.all()}
     assert set(deliveries) == {"inbox", "sms", "email"}

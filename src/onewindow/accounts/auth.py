@@ -28,17 +28,19 @@ class ApiTokenAuth(HttpBearer):
         if not _TOKEN_RE.fullmatch(token):
             return None
         now = timezone.now()
+        # The staff profile comes along: every scoped read of the request asks for it.
         api_token = (
-            ApiToken.objects.select_related("user")
+            ApiToken.objects.select_related("user", "user__staff_profile")
             .filter(key_hash=hash_token(token), revoked_at__isnull=True, expires_at__gt=now, user__is_active=True)
             .first()
         )
         if api_token is None:
             return None
         # One conditional write a minute at most, however busy the token is.
-        ApiToken.objects.filter(pk=api_token.pk).filter(
-            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
-        ).update(last_used_at=now)
+        if api_token.last_used_at is None or api_token.last_used_at < now - LAST_USED_RESOLUTION:
+            ApiToken.objects.filter(pk=api_token.pk).filter(
+                Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+            ).update(last_used_at=now)
         user = api_token.user
         # Staff tokens are issued only to sessions that passed the second factor, so a staff
         # token holder counts as verified wherever code asks request.user.is_verified().

@@ -3,7 +3,8 @@
 Selectors and services everywhere scope their queries with these helpers:
 
 - `has_role(user, role, department=..., region=...)`: an active role assignment covering that scope;
-- `staff_departments(user)`: the departments a staff member works in or holds a role in;
+- `staff_department_ids(user)` / `staff_departments(user)`: the departments a staff member works in
+  or holds a role in;
 - `scope_regions(user)`: the regions a region-scoped role (supervisor) covers, with everything below;
 - `scope_q(user, ...)`: the two combined as a filter on another model;
 - `role_q(user, role, ...)`: the scope of one role as a filter on another model;
@@ -12,6 +13,7 @@ Selectors and services everywhere scope their queries with these helpers:
 """
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -24,6 +26,7 @@ from django.shortcuts import redirect, render, resolve_url
 
 from onewindow.accounts.choices import AccountKind, Role
 from onewindow.accounts.models import ChiefRepresentativeAuthorisation, RoleAssignment, StaffProfile
+from onewindow.core import request_context
 from onewindow.core.models import Department, Region
 
 
@@ -43,20 +46,42 @@ def active_assignments(user: Any) -> QuerySet[RoleAssignment]:
     return RoleAssignment.objects.active().filter(user=user)
 
 
+@dataclass(frozen=True)
+class Grant:
+    """One role assignment in force: a role over a department or over a region (by its path)."""
+
+    role: str
+    department_id: int | None
+    region_path: str | None
+
+
+def grants(user: Any) -> tuple[Grant, ...]:
+    """The user's role assignments in force, read once per request: every permission check of a
+    request is answered from them."""
+    if not _is_active_user(user):
+        return ()
+    return request_context.memoised(
+        ("grants", user.pk),
+        lambda: tuple(
+            Grant(*row) for row in active_assignments(user).values_list("role", "department_id", "region__path")
+        ),
+    )
+
+
 def has_role(user: Any, role: str, *, department: Department | None = None, region: Region | None = None) -> bool:
     """True if `user` holds `role` now, and, when a scope is given, the role covers it.
 
     A department is covered by an assignment to that department or to its region or any region
     above; a region by an assignment to that region or any region above it.
     """
-    assignments = active_assignments(user).filter(role=role)
-    if department is not None:
-        assignments = assignments.filter(
-            Q(department=department) | Q(region__path__in=_region_and_ancestor_paths(department.region))
-        )
-    if region is not None:
-        assignments = assignments.filter(region__path__in=_region_and_ancestor_paths(region))
-    return assignments.exists()
+    held = [grant for grant in grants(user) if grant.role == role]
+    if held and department is not None:
+        paths = _region_and_ancestor_paths(department.region)
+        held = [grant for grant in held if grant.department_id == department.pk or grant.region_path in paths]
+    if held and region is not None:
+        paths = _region_and_ancestor_paths(region)
+        held = [grant for grant in held if grant.region_path in paths]
+    return bool(held)
 
 
 def is_platform_admin(user: Any) -> bool:
@@ -69,19 +94,26 @@ def admin_departments(user: Any) -> QuerySet[Department]:
     return Department.objects.filter(pk__in=ids)
 
 
-def staff_departments(user: Any) -> QuerySet[Department]:
+def staff_department_ids(user: Any) -> list[int]:
     """The departments a staff member works in (profile) or holds a department role in."""
     if not _is_active_user(user) or user.kind != AccountKind.STAFF:
-        return Department.objects.none()
-    by_role = active_assignments(user).filter(department__isnull=False).values("department_id")
-    by_profile = StaffProfile.objects.filter(user=user).values("department_id")
-    return Department.objects.filter(Q(pk__in=by_role) | Q(pk__in=by_profile))
+        return []
+    ids = {grant.department_id for grant in grants(user) if grant.department_id is not None}
+    try:
+        ids.add(user.staff_profile.department_id)
+    except StaffProfile.DoesNotExist:
+        pass
+    return sorted(ids)
+
+
+def staff_departments(user: Any) -> QuerySet[Department]:
+    return Department.objects.filter(pk__in=staff_department_ids(user))
 
 
 def _scope_paths(user: Any) -> list[str]:
     if not _is_active_user(user) or user.kind != AccountKind.STAFF:
         return []
-    return list(active_assignments(user).filter(region__isnull=False).values_list("region__path", flat=True))
+    return [grant.region_path for grant in grants(user) if grant.region_path is not None]
 
 
 def _path_q(field: str, paths: Iterable[str]) -> Q:
@@ -102,8 +134,7 @@ def scope_regions(user: Any) -> QuerySet[Region]:
 def scope_q(user: Any, *, department_field: str = "department", region_field: str = "department__region") -> Q:
     """A filter for rows a staff member may see: their departments' rows, and rows anywhere in
     the regions their region-scoped roles cover. Matches nothing for anyone else."""
-    departments = staff_departments(user)
-    q = Q(**{f"{department_field}__in": departments.values("pk")})
+    q = Q(**{f"{department_field}__in": staff_department_ids(user)})
     paths = _scope_paths(user)
     if paths:
         q |= _path_q(f"{region_field}__path", paths)
@@ -113,10 +144,9 @@ def scope_q(user: Any, *, department_field: str = "department", region_field: st
 def role_q(user: Any, role: str, *, department_field: str = "department", region_field: str = "department__region") -> Q:
     """A filter for rows within the scope of `role`: its department assignments, and every
     department in or below its region assignments. Matches nothing without the role."""
-    assignments = active_assignments(user).filter(role=role)
-    q = Q(**{f"{department_field}__in": assignments.filter(department__isnull=False).values("department_id")})
-    paths = assignments.filter(region__isnull=False).values_list("region__path", flat=True)
-    return q | _path_q(f"{region_field}__path", paths)
+    held = [grant for grant in grants(user) if grant.role == role]
+    q = Q(**{f"{department_field}__in": [grant.department_id for grant in held if grant.department_id is not None]})
+    return q | _path_q(f"{region_field}__path", [grant.region_path for grant in held if grant.region_path is not None])
 
 
 def may_decide(user: Any, department: Department, item_code: str | None = None) -> bool:
@@ -127,10 +157,14 @@ def may_decide(user: Any, department: Department, item_code: str | None = None) 
     """
     if not has_role(user, Role.APPROVER, department=department):
         return False
-    authorisations = ChiefRepresentativeAuthorisation.objects.active().filter(
-        representative=user, department=department
+    authorisations = request_context.memoised(
+        ("authorisations", user.pk),
+        lambda: list(ChiefRepresentativeAuthorisation.objects.active().filter(representative=user)),
     )
-    return any(authorisation.covers(item_code) for authorisation in authorisations)
+    return any(
+        authorisation.department_id == department.pk and authorisation.covers(item_code)
+        for authorisation in authorisations
+    )
 
 
 def is_verified(user: Any) -> bool:

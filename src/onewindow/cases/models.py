@@ -138,7 +138,7 @@ class CaseMaterial(TimeStampedModel):
     added_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
-        ordering = ["case", "material_key", "id"]
+        ordering = ["case_id", "material_key", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(file__isnull=False, licence_number="") | Q(file__isnull=True) & ~Q(licence_number=""),
@@ -159,7 +159,7 @@ class SupplementNotice(TimeStampedModel):
     answered_at = models.DateTimeField(_("补正时间"), null=True, blank=True)
 
     class Meta:
-        ordering = ["case", "id"]
+        ordering = ["case_id", "id"]
 
 
 class DeferredMaterial(TimeStampedModel):
@@ -173,7 +173,7 @@ class DeferredMaterial(TimeStampedModel):
     supplied_at = models.DateTimeField(_("补交时间"), null=True, blank=True)
 
     class Meta:
-        ordering = ["case", "due", "id"]
+        ordering = ["case_id", "due", "id"]
         constraints = [models.UniqueConstraint(fields=["case", "material_key"], name="cases_deferred_once")]
 
 
@@ -198,7 +198,7 @@ class CaseStep(models.Model):
     opinion = models.TextField(_("处理意见"), blank=True)
 
     class Meta:
-        ordering = ["case", "started_at", "id"]
+        ordering = ["case_id", "started_at", "id"]
         indexes = [models.Index(fields=["status", "due"], name="cases_step_status_due")]
         constraints = [
             models.UniqueConstraint(fields=["case"], condition=~Q(status=StepStatus.DONE), name="cases_one_open_step"),
@@ -226,7 +226,7 @@ class SpecialProcedureRun(models.Model):
     result = models.TextField(_("特别程序结果"), blank=True)
 
     class Meta:
-        ordering = ["case", "started_at", "id"]
+        ordering = ["case_id", "started_at", "id"]
 
 
 class CaseDocument(models.Model):
@@ -241,7 +241,7 @@ class CaseDocument(models.Model):
     facts = models.JSONField(_("文书内容"))
 
     class Meta:
-        ordering = ["case", "issued_at", "id"]
+        ordering = ["case_id", "issued_at", "id"]
         verbose_name = _("办件文书")
         verbose_name_plural = _("办件文书")
 
@@ -279,7 +279,7 @@ class CaseEvent(models.Model):
     note = models.TextField(_("说明"), blank=True)
 
     class Meta:
-        ordering = ["case", "at", "id"]
+        ordering = ["case_id", "at", "id"]
 
 
 class CaseArchive(models.Model):

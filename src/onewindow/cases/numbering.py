@@ -2,9 +2,9 @@
 
 A case number (办件编号) is the implementation code + yyyyMMdd + a daily serial of at least 4
 digits (GB/T 39046 §6.2; the layout the national platform's data uses). The serial row of
-(code, day) is created if missing and incremented under a row lock in the submitting
-transaction, so concurrent submissions of one item get consecutive, distinct numbers and a
-rolled-back submission gives its number back.
+(code, day) is created at 1 or incremented by one upsert in the submitting transaction, which
+keeps the row locked until that transaction ends: concurrent submissions of one item get
+consecutive, distinct numbers and a rolled-back submission gives its number back.
 
 A document number is the case number, the document's code and its count within the case
 ("…0001-SL01"): the case row is locked while a document is issued, so counts cannot collide.
@@ -13,8 +13,7 @@ A document number is the case number, the document's code and its count within t
 import datetime as dt
 import secrets
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection
 
 from onewindow.cases.choices import DocumentKind
 from onewindow.cases.models import DailySerial
@@ -36,14 +35,16 @@ DOCUMENT_CODES = {
 
 
 def next_serial(prefix: str, day: dt.date) -> int:
-    """Must run inside the submitting transaction."""
-    try:
-        with transaction.atomic():
-            DailySerial.objects.get_or_create(impl_code=prefix, day=day)
-    except IntegrityError:
-        pass  # another submission created the row first
-    DailySerial.objects.filter(impl_code=prefix, day=day).update(last=F("last") + 1)
-    return DailySerial.objects.values_list("last", flat=True).get(impl_code=prefix, day=day)
+    """Must run inside the submitting transaction. One statement (INSERT … ON CONFLICT … RETURNING,
+    PostgreSQL and SQLite ≥ 3.35), where the ORM would need a savepoint and three."""
+    table = connection.ops.quote_name(DailySerial._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (impl_code, day, last) VALUES (%s, %s, 1) "
+            f"ON CONFLICT (impl_code, day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [prefix, day],
+        )
+        return cursor.fetchone()[0]
 
 
 def case_number(impl_code: str, day: dt.date) -> str:

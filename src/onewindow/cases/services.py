@@ -96,6 +96,8 @@ def may_act_on_step(actor: Any, case: Case, step: CaseStep | None) -> bool:
 
 
 def _open_step(case: Case) -> CaseStep | None:
+    if hasattr(case, "locked_open_step"):  # read under the lock by `_act_on_step` just now
+        return case.locked_open_step
     return case.steps.exclude(status=StepStatus.DONE).first()
 
 
@@ -419,7 +421,7 @@ def _checked_form(case: Case) -> dict[str, Any]:
 
 
 def _missing_materials(case: Case, *, excused: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
-    present = set(case.materials.values_list("material_key", flat=True))
+    present = set(case.materials.order_by().values_list("material_key", flat=True))
     return [m for m in _materials(case).values()
             if m.get("required", True) and m["key"] not in present and m["key"] not in excused]
 
@@ -455,11 +457,11 @@ def case_submit(
     key = idempotency_key.strip() if isinstance(idempotency_key, str) else ""
     if not 8 <= len(key) <= 64:
         raise InvalidInput(_("提交须带8至64个字符的幂等键。"), field="idempotency_key")
-    earlier = Case.objects.filter(applicant_id=case.applicant_id, idempotency_key=key).first()
-    if earlier is not None:
-        if earlier.pk != case.pk:
+    earlier = Case.objects.filter(applicant_id=case.applicant_id, idempotency_key=key).values_list("pk", flat=True)
+    if earlier:
+        if earlier[0] != case.pk:
             raise DomainError(_("这个幂等键已用于另一件申请。"), field="idempotency_key")
-        return earlier
+        return Case.objects.get(pk=case.pk)
     locked = _lock(case)
     if locked.idempotency_key == key:
         return locked  # a retry that waited for the lock while the first attempt committed
@@ -484,10 +486,10 @@ def case_submit(
         locked.commitment = commitment.strip()
         locked.committed_at = now
     try:
-        with transaction.atomic():
-            locked.save()
+        locked.save()
     except IntegrityError:
-        # The same key was used by a concurrent retry that committed first.
+        # The same key was used by a concurrent retry that committed first; the refusal rolls
+        # the whole submission back, so no savepoint is needed to go on after the error.
         raise DomainError(_("这件申请已经提交，请勿重复提交。")) from None
     _issue_document(locked, DocumentKind.RECEIPT, actor, submitted_at=now.isoformat(),
                     acceptance_due=str(locked.acceptance_due), deferral=deferred)
@@ -695,7 +697,11 @@ def _act_on_step(action: str, case: Case, actor: Any, step: CaseStep | None) -> 
         current = locked.steps.select_for_update().exclude(status=StepStatus.DONE).first()
         if current is None or (step is not None and step.pk != current.pk):
             raise DomainError(_("该环节已由他人办理，请刷新后查看。"))
-    transition = CASE_LIFECYCLE.check(action, state=locked.status, actor=actor, obj=locked)
+        locked.locked_open_step = current
+    try:
+        transition = CASE_LIFECYCLE.check(action, state=locked.status, actor=actor, obj=locked)
+    finally:
+        locked.__dict__.pop("locked_open_step", None)  # the step changes next; nobody may read it stale
     return locked, transition, current
 
 

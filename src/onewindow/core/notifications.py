@@ -5,8 +5,9 @@ A service calls `notify(...)` inside its own transaction:
     notify(recipient=case.applicant, subject=_("您的申请已受理"), body=..., channels=("inbox", "sms"))
 
 which writes the Notification (the inbox entry) and one NotificationDelivery row per channel in
-that transaction, so a rolled-back service sends nothing. After commit a task
-(`onewindow.core.tasks.send_deliveries`) sends the rows; the `notifications_retry` sweep picks
+that transaction, so a rolled-back service sends nothing. A task
+(`onewindow.core.tasks.send_deliveries`) sends the rows: the database task backend writes its
+job in the same transaction; any other backend is handed the job after commit; the `notifications_retry` sweep picks
 up whatever is still due (failures, and jobs lost between commit and enqueue). Every attempt
 first claims its row with a conditional update, so two workers never send one row at once,
 and a sent row is never sent again. A failed attempt is retried after 30 s, 1 min, 2 min, ...
@@ -35,6 +36,8 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+from django_tasks_db import DatabaseBackend
 
 from onewindow.core import audit
 from onewindow.core.errors import InvalidInput, NotFound
@@ -157,7 +160,6 @@ def get_channel(name: str) -> Channel:
 # --- writing ------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def notify(
     *,
     recipient: Any,
@@ -189,24 +191,34 @@ def notify(
     if not kind or len(kind) > 50:
         raise InvalidInput(_("通知类别无效。"), field="kind")
 
+    return _write(recipient=recipient, subject=subject, body=body, channels=channels, kind=kind)
+
+
+# Refusals come before this, so inside a service's transaction it needs no savepoint of its own.
+@transaction.atomic(savepoint=False)
+def _write(*, recipient: Any, subject: str, body: str, channels: list[str], kind: str) -> Notification:
     notification = Notification.objects.create(
         recipient=recipient, kind=kind, subject=subject, body=body, in_inbox="inbox" in channels
     )
-    pending = []
+    deliveries = []
     for name in channels:
         channel = get_channel(name)
         address = channel.address(recipient)
         missing = channel.needs_address and not address
-        delivery = NotificationDelivery.objects.create(
+        deliveries.append(NotificationDelivery(
             notification=notification,
             channel=name,
             address=address,
             status=DeliveryStatus.FAILED if missing else DeliveryStatus.PENDING,
             last_error=_("接收人没有登记该渠道的地址。") if missing else "",
-        )
-        if not missing:
-            pending.append(delivery.pk)
-    if pending:
+        ))
+    NotificationDelivery.objects.bulk_create(deliveries)
+    pending = [delivery.pk for delivery in deliveries if delivery.status == DeliveryStatus.PENDING]
+    if pending and isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend):
+        from onewindow.core.tasks import send_deliveries  # tasks imports this module
+
+        send_deliveries.enqueue(pending)  # committed or rolled back with the outbox rows
+    elif pending:
         transaction.on_commit(lambda: _enqueue(pending))
     return notification
 
