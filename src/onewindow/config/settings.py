@@ -59,11 +59,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "onewindow.accounts.middleware.SessionLifetimeMiddleware",
-    "onewindow.core.middleware.RequestContextMiddleware",
+    "onewindow.core.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "onewindow.core.middleware.RequestContextMiddleware",
 ]
 
 ROOT_URLCONF = "onewindow.config.urls"
