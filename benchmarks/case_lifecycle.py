@@ -381,7 +381,7 @@ def _unique_columns() -> dict[str, set[str]]:
     return found
 
 
-_INSERT = re.compile(r'^INSERT INTO "(\w+)" \(([^)]*)\) VALUES \(')
+_INSERT = re.compile(r'^INSERT INTO "(\w+)" \(([^)]*)\) (VALUES \(|SELECT \* FROM UNNEST\()')
 
 
 def _plain(value):
@@ -436,30 +436,34 @@ class Templater:
         if isinstance(value, str) and value not in self.texts and not isinstance(self._text(value), list):
             self.texts[value] = [value[:max(1, len(value) - 12)], Var(self.uniq_var)]
 
+    def _template(self, value):
+        if isinstance(value, bool) or value is None:
+            return value
+        if isinstance(value, int):
+            return self.ids.get(value, value)
+        if isinstance(value, uuid.UUID):
+            return ("uuid", self._text(str(value)))
+        if isinstance(value, str):
+            text = self._text(value)
+            return ("json" if isinstance(value, JsonText) else "text", text) if isinstance(text, list) else value
+        if isinstance(value, list):
+            return ("array", [self._template(item) for item in value])
+        return value
+
     def statement(self, recorded: dict, index: int) -> dict:
         sql, params = recorded["sql"], [_plain(p) for p in recorded["params"] or ()]
         insert = _INSERT.match(sql)
         if insert and recorded["params"] is not None:
             columns = [c.strip().strip('"') for c in insert.group(2).split(",")]
-            if len(columns) == len(params):
-                unique = self.unique.get(insert.group(1), set())
-                for column, value in zip(columns, params):
-                    if column in unique and value is not None and not isinstance(value, int):
-                        self._unique_value(value)
-        templated = []
-        for value in params:
-            if isinstance(value, bool) or value is None:
-                templated.append(value)
-            elif isinstance(value, int):
-                templated.append(self.ids.get(value, value))
-            elif isinstance(value, uuid.UUID):
-                templated.append(("uuid", self._text(str(value))))
-            elif isinstance(value, str):
-                text = self._text(value)
-                templated.append(("json" if isinstance(value, JsonText) else "text", text) if isinstance(text, list)
-                                 else value)
-            else:
-                templated.append(value)
+            unique = self.unique.get(insert.group(1), set())
+            if insert.group(3).startswith("SELECT"):  # PostgreSQL's bulk_create: an array per column
+                values = [(column, value) for column, array in zip(columns, params) for value in array]
+            else:  # one row, or several
+                values = list(zip(columns * (len(params) // len(columns)), params))
+            for column, value in values:
+                if column in unique and value is not None and not isinstance(value, int):
+                    self._unique_value(value)
+        templated = [self._template(value) for value in params]
         returns = None
         if recorded["returned"] is not None and recorded["returned"].isdigit():
             returned = int(recorded["returned"])
@@ -480,6 +484,8 @@ def _pg_literal(value, conn) -> str:
 
     if isinstance(value, Var):
         return f":{value.name}"
+    if isinstance(value, tuple) and value[0] == "array":
+        return "ARRAY[" + ", ".join(_pg_literal(item, conn) for item in value[1]) + "]"
     if isinstance(value, tuple):
         kind, parts = value
         text = "".join(p if isinstance(p, str) else f":{p.name}" for p in parts)
