@@ -1,10 +1,11 @@
 """Where case handling meets parts of the platform that are built separately: the electronic
-licence library (materials attached by reference, results issued as licences) and the credit
-records (applicants on a blacklist cannot use 容缺受理).
+licence library (materials attached by reference, results issued as licences), the credit
+records (applicants on a blacklist cannot use 容缺受理) and the approval rules of smart items
+(智慧审批: a matching application is decided without a person).
 
 Each is a small registry: the other part registers its implementation when it is installed.
 With nothing registered, no licence can be attached by reference, results are issued as
-documents of the case, and nobody is restricted.
+documents of the case, nobody is restricted, and every case is handled by people.
 """
 
 import datetime as dt
@@ -83,4 +84,32 @@ def credit_restriction(applicant: Any, enterprise: Any) -> str | None:
         reason = check(applicant, enterprise)
         if reason:
             return reason
+    return None
+
+
+@dataclass(frozen=True)
+class AutoDecision:
+    """What an item's approval rules say about a submitted application (智慧审批).
+
+    `outcome` is "approved" or "denied" (decided without a person; "denied" only where the item
+    allows automatic denial), or "manual" (a rule could not be evaluated or did not match: a
+    person handles the case). `explanation` holds one line per rule that decided, in the
+    applicant's language; `rule_set` names the rule set and its version.
+    """
+
+    outcome: str
+    explanation: list[str]
+    rule_set: str
+
+
+# Given a submitted case, the decision of its item's rules, or None when the item has no rules.
+AutoDecider = Callable[[Any], AutoDecision | None]
+auto_deciders: list[AutoDecider] = []
+
+
+def auto_decision(case: Any) -> AutoDecision | None:
+    for decider in auto_deciders:
+        decision = decider(case)
+        if decision is not None:
+            return decision
     return None

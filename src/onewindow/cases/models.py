@@ -62,6 +62,8 @@ class Case(TimeStampedModel):
     form_data = models.JSONField(_("申请表"), default=dict)
     idempotency_key = models.CharField(_("提交幂等键"), max_length=64, null=True, blank=True)
     submitted_at = models.DateTimeField(_("申请时间"), null=True, blank=True)
+    # When the item's approval rules looked at the submission (智慧审批), whatever they said.
+    auto_checked_at = models.DateTimeField(_("智能审查时间"), null=True, blank=True)
     acceptance_due = models.DateField(_("受理期限"), null=True, blank=True, db_index=True)
     # 受理
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
@@ -256,7 +258,8 @@ class DenialFiling(TimeStampedModel):
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
     reasons = models.TextField(_("不予许可理由"))
     basis = models.TextField(_("法律依据"))
-    filed_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    # None when the item's approval rules denied the application (智慧审批).
+    filed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     reviewed_at = models.DateTimeField(_("审查时间"), null=True, blank=True)
     reviewed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     review_opinion = models.TextField(_("审查意见"), blank=True)

@@ -145,6 +145,8 @@ CASE_LIFECYCLE = Lifecycle(
                    gettext_lazy("归档"), _is_clerk),
         Transition("withdraw", _BEFORE_DECISION, S.WITHDRAWN, gettext_lazy("撤回申请"), _is_applicant),
         Transition("terminate", frozenset({S.IN_REVIEW, S.SPECIAL}), S.TERMINATED, gettext_lazy("终止办理"), _system),
+        Transition("auto_check", frozenset({S.SUBMITTED}), None, gettext_lazy("智能审查转人工办理"), _system),
+        Transition("auto_decide", frozenset({S.SUBMITTED}), S.COMPLETED, gettext_lazy("智能审批办结"), _system),
         Transition("record_visit", frozenset(set(CaseStatus.values) - {S.DRAFT}), None, gettext_lazy("登记到现场"),
                    _is_clerk),
     ],
@@ -929,6 +931,28 @@ def case_decide(
     return locked
 
 
+def _decide_at_once(locked: Case, actor: Any, transition: Transition, decision: str, opinion: str, reasons: str,
+                    basis: str) -> str:
+    """Accepted, decided and completed in one go: every step of the template done at once."""
+    now = timezone.now()
+    locked.accepted_at = now
+    locked.accepted_by = actor
+    _start_clock(locked, now)
+    _decide(locked, actor, decision, opinion, reasons, basis)
+    before = _move(locked, transition)
+    locked.completed_at = now
+    locked.save()
+    assignee = actor if getattr(actor, "pk", None) else None
+    CaseStep.objects.bulk_create(
+        CaseStep(case=locked, position=position, key=template["key"], name=template["name"], kind=template["kind"],
+                 role=template["role"], limit_days=template["limit_days"], status=StepStatus.DONE, assignee=assignee,
+                 started_at=now, due=locked.clock_start, finished_at=now, outcome=StepOutcome.PASS,
+                 opinion=locked.decision_opinion)
+        for position, template in enumerate(locked.version.content["steps"])
+    )
+    return before
+
+
 @transaction.atomic
 def case_decide_on_spot(*, actor: Any, case: Case, decision: str, opinion: str = "", reasons: str = "",
                         basis: str = "") -> Case:
@@ -943,23 +967,52 @@ def case_decide_on_spot(*, actor: Any, case: Case, decision: str, opinion: str =
                if decide_step["role"] == Role.APPROVER else has_role(actor, decide_step["role"], department=locked.department))
     if not allowed:
         raise PermissionDenied(_("您没有该事项的决定权限。"))
-    now = timezone.now()
-    locked.accepted_at = now
-    locked.accepted_by = actor
-    _start_clock(locked, now)
-    _decide(locked, actor, decision, opinion, reasons, basis)
-    before = _move(locked, transition)
-    locked.completed_at = now
-    locked.save()
-    for position, template in enumerate(locked.version.content["steps"]):
-        CaseStep.objects.create(case=locked, position=position, key=template["key"], name=template["name"],
-                                kind=template["kind"], role=template["role"], limit_days=template["limit_days"],
-                                status=StepStatus.DONE, assignee=actor, started_at=now, due=locked.clock_start,
-                                finished_at=now, outcome=StepOutcome.PASS, opinion=locked.decision_opinion)
+    before = _decide_at_once(locked, actor, transition, decision, opinion, reasons, basis)
     _record(locked, actor, "decide_on_spot", before, decision=decision, result_number=locked.result_number)
     _tell_applicant(locked, _("办件已当场办结"), _("您的申请 %(number)s 已当场办结：%(decision)s。")
                     % {"number": locked.number, "decision": locked.get_decision_display()})
     return locked
+
+
+@transaction.atomic
+def case_auto_decide(*, case: Case) -> Case:
+    """智慧审批: the item's approval rules look at a submitted case once, right after submission
+    (or from the sweep, when that moment was lost). When they decide, the case is accepted,
+    decided and completed without a person, the explanation of every rule on the case; when a
+    rule cannot be evaluated or the item does not allow an automatic denial, the explanation is
+    recorded and the window handles the case as usual. Any other case is returned unchanged."""
+    locked = _lock(case)
+    if locked.status != S.SUBMITTED or locked.auto_checked_at is not None:
+        return locked
+    locked.auto_checked_at = timezone.now()
+    verdict = hooks.auto_decision(locked)
+    if verdict is None:  # the item has no rules
+        locked.save(update_fields=["auto_checked_at"])
+        return locked
+    explanation = "\n".join(verdict.explanation) or str(_("（规则未给出说明）"))
+    if verdict.outcome not in (Decision.APPROVED, Decision.DENIED):
+        transition = CASE_LIFECYCLE.check("auto_check", state=locked.status, actor=None, obj=locked)
+        locked.save(update_fields=["auto_checked_at"])
+        _record(locked, None, transition.action, locked.status, note=explanation, rule_set=verdict.rule_set)
+        return locked
+    transition = CASE_LIFECYCLE.check("auto_decide", state=locked.status, actor=None, obj=locked)
+    basis = locked.version.content.get("legal_basis") or verdict.rule_set
+    before = _decide_at_once(locked, None, transition, verdict.outcome, explanation, explanation, basis)
+    _record(locked, None, transition.action, before, note=explanation, decision=verdict.outcome,
+            rule_set=verdict.rule_set, result_number=locked.result_number)
+    _tell_applicant(locked, _("办件已智能审批办结"), _("您的申请 %(number)s 已按审批规则自动办结：%(decision)s。")
+                    % {"number": locked.number, "decision": locked.get_decision_display()})
+    return locked
+
+
+@sweep(every_seconds=60)
+def auto_decide_sweep() -> int:
+    """Submitted cases whose rules were not looked at (the process stopped right after a
+    submission): the rules look at them now."""
+    if not hooks.auto_deciders:
+        return 0
+    waiting = Case.objects.filter(status=S.SUBMITTED, auto_checked_at__isnull=True).order_by("submitted_at")[:200]
+    return sum(case_auto_decide(case=case).status != S.SUBMITTED for case in waiting)
 
 
 @transaction.atomic

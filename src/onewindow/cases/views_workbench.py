@@ -733,7 +733,8 @@ def intake_case_view(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=actor, case=case, idempotency_key=request.POST.get("idempotency_key", ""),
                 deferral=request.POST.getlist("deferral"), commitment=request.POST.get("commitment", ""),
             )
-            if not immediate:
+            submitted = services.case_auto_decide(case=submitted)
+            if not immediate and submitted.status == CaseStatus.SUBMITTED:
                 accepted = services.case_accept(actor=actor, case=submitted, deferred_due=_date(
                     request.POST.get("deferred_due"), field_="deferred_due"))
     except FormErrors as exc:
@@ -742,7 +743,9 @@ def intake_case_view(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         return _render_intake(request, selectors.case_for(actor, pk), definition, data=data, error=exc.message,
                               status=exc.status_code)
-    if immediate:
+    if submitted.status == CaseStatus.COMPLETED:
+        messages.success(request, _("申请已按审批规则自动办结，办件编号 %(number)s。") % {"number": submitted.number})
+    elif immediate:
         messages.success(request, _("申请已提交，办件编号 %(number)s。即办件请当场作出决定。")
                          % {"number": submitted.number})
     else:
