@@ -981,6 +981,8 @@ def case_auto_decide(*, case: Case) -> Case:
     decided and completed without a person, the explanation of every rule on the case; when a
     rule cannot be evaluated or the item does not allow an automatic denial, the explanation is
     recorded and the window handles the case as usual. Any other case is returned unchanged."""
+    if not hooks.auto_deciders:  # no rules anywhere: nothing to lock or record
+        return case
     locked = _lock(case)
     if locked.status != S.SUBMITTED or locked.auto_checked_at is not None:
         return locked
