@@ -201,3 +201,18 @@ class BatchKind(models.TextChoices):
 class BatchStatus(models.TextChoices):
     OPEN = "open", _("待发布")
     PUBLISHED = "published", _("已发布")
+
+
+class CompositeStatus(models.TextChoices):
+    """A composite service ("one thing", 一件事) is edited as a draft, then offered to applicants."""
+
+    DRAFT = "draft", _("草稿")
+    PUBLISHED = "published", _("已发布")
+    WITHDRAWN = "withdrawn", _("已停用")
+
+
+class MemberDenialRule(models.TextChoices):
+    """What a denied member item means for the joint case."""
+
+    DENY_ALL = "deny_all", _("任一事项不予许可，联办件整体不予许可")
+    PARTIAL = "partial", _("其余事项照常办结并发放结果")

@@ -15,9 +15,11 @@ from onewindow.catalogue.choices import (
     BatchKind,
     BatchStatus,
     CaseType,
+    CompositeStatus,
     ExerciseLevel,
     ItemList,
     ItemType,
+    MemberDenialRule,
     VersionStatus,
 )
 from onewindow.core.models import Department, Region
@@ -232,3 +234,41 @@ class SearchDocument(models.Model):
 
     def __str__(self) -> str:
         return str(self.item_id)
+
+
+class CompositeService(TimeStampedModel):
+    """一件事: several implementation items of several departments, applied for once, accepted once
+    by the lead department (一口受理), processed in parallel within one joint time limit."""
+
+    code = models.CharField(_("一件事编码"), max_length=40, unique=True)
+    name = models.CharField(_("一件事名称"), max_length=200)
+    lead_department = models.ForeignKey(
+        Department, verbose_name=_("牵头部门"), on_delete=models.PROTECT, related_name="led_composites"
+    )
+    joint_limit_days = models.PositiveSmallIntegerField(_("联办承诺时限（工作日）"))
+    denial_rule = models.CharField(_("成员事项不予许可时"), max_length=10, choices=MemberDenialRule.choices,
+                                   default=MemberDenialRule.PARTIAL)
+    merge_results = models.BooleanField(_("多证合一"), default=False)
+    status = models.CharField(_("状态"), max_length=10, choices=CompositeStatus.choices,
+                              default=CompositeStatus.DRAFT)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    items = models.ManyToManyField(ImplementationItem, through="CompositeMember", related_name="composites")
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("一件事")
+        verbose_name_plural = _("一件事")
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+
+class CompositeMember(models.Model):
+    composite = models.ForeignKey(CompositeService, on_delete=models.CASCADE, related_name="members")
+    item = models.ForeignKey(ImplementationItem, verbose_name=_("成员事项"), on_delete=models.PROTECT,
+                             related_name="+")
+    position = models.PositiveSmallIntegerField(_("顺序"))
+
+    class Meta:
+        ordering = ["composite_id", "position"]
+        constraints = [models.UniqueConstraint(fields=["composite", "item"], name="catalogue_composite_member")]

@@ -13,6 +13,7 @@ with a recorded reason. Published versions never change.
 import datetime as dt
 import hashlib
 import logging
+import re
 from typing import Any
 
 from django.db import transaction
@@ -23,11 +24,13 @@ from django.utils.translation import gettext_lazy
 
 from onewindow.accounts.choices import Role
 from onewindow.accounts.permissions import has_role, is_platform_admin
-from onewindow.catalogue import search
+from onewindow.catalogue import composite, search
 from onewindow.catalogue.choices import (
     OPEN_VERSION_STATUSES,
     BatchKind,
     BatchStatus,
+    CompositeStatus,
+    MemberDenialRule,
     StepKind,
     TimeUnit,
     VersionStatus,
@@ -35,6 +38,8 @@ from onewindow.catalogue.choices import (
 from onewindow.catalogue.codes import clean_basic_code, clean_handle_item_code, clean_impl_code
 from onewindow.catalogue.models import (
     BasicItem,
+    CompositeMember,
+    CompositeService,
     ImplementationItem,
     ItemListMembership,
     ItemVersion,
@@ -563,3 +568,121 @@ def publish_due_batches_sweep() -> int:
             continue
         published += 1
     return published
+
+
+# --- composite services (一件事) -----------------------------------------------------------------
+
+COMPOSITE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,39}$")
+MAX_JOINT_DAYS = 365
+
+
+def may_edit_composite(actor: Any, lead_department: Department) -> bool:
+    return is_platform_admin(actor) or has_role(actor, Role.DEPARTMENT_ADMIN, department=lead_department)
+
+
+def _composite_problems(*, lead_department: Department, items: list[ImplementationItem],
+                        joint_limit_days: int) -> list[str]:
+    """Everything that keeps a composite from being applied for, said at edit time."""
+    problems = []
+    if len(items) < 2:
+        problems.append(_("一件事至少由两个事项组成。"))
+    unpublished = [item.name or item.basic_item.name for item in items if not item.is_published]
+    if unpublished:
+        problems.append(_("成员事项尚未发布：%(names)s。") % {"names": "、".join(unpublished)})
+    if items and lead_department.pk not in {item.department_id for item in items}:
+        problems.append(_("牵头部门须是某一成员事项的实施主体。"))
+    for item in items:
+        if item.promised_days is not None and item.promised_days > joint_limit_days:
+            problems.append(_("成员事项“%(name)s”的承诺时限 %(days)s 个工作日超过联办承诺时限 %(joint)s 个工作日。")
+                            % {"name": item.name, "days": item.promised_days, "joint": joint_limit_days})
+    if not unpublished:
+        problems += composite.combine(items).problems
+    return problems
+
+
+@transaction.atomic
+def composite_save(
+    *, actor: Any, composite_service: CompositeService | None, code: str, name: str, lead_department: Department,
+    items: list[ImplementationItem], joint_limit_days: int, denial_rule: str = MemberDenialRule.PARTIAL,
+    merge_results: bool = False,
+) -> CompositeService:
+    """Create a composite service, or change one that is still a draft."""
+    if not may_edit_composite(actor, lead_department):
+        raise PermissionDenied(_("只有牵头部门的管理员或平台管理员可以维护一件事。"))
+    code = code.strip().upper() if isinstance(code, str) else ""
+    if not COMPOSITE_CODE.fullmatch(code):
+        raise InvalidInput(_("一件事编码应为2至40位大写字母、数字或连字符。"), field="code")
+    name = _required_text(name, field="name", message=_("请填写一件事名称。"), max_length=200)
+    if not isinstance(joint_limit_days, int) or not 1 <= joint_limit_days <= MAX_JOINT_DAYS:
+        raise InvalidInput(_("联办承诺时限应为1至365个工作日。"), field="joint_limit_days")
+    if denial_rule not in MemberDenialRule.values:
+        raise InvalidInput(_("请选择成员事项不予许可时的处理方式。"), field="denial_rule")
+    if len({item.pk for item in items}) != len(items):
+        raise InvalidInput(_("同一事项不能重复加入一件事。"), field="items")
+    problems = _composite_problems(lead_department=lead_department, items=items, joint_limit_days=joint_limit_days)
+    if problems:
+        raise InvalidInput(" ".join(problems), field="items")
+    if composite_service is None:
+        if CompositeService.objects.filter(code=code).exists():
+            raise InvalidInput(_("一件事编码“%(code)s”已被使用。") % {"code": code}, field="code")
+        composite_service = CompositeService(code=code)
+    else:
+        composite_service = CompositeService.objects.select_for_update().get(pk=composite_service.pk)
+        if composite_service.status != CompositeStatus.DRAFT:
+            raise DomainError(_("只有草稿状态的一件事可以修改。"))
+        if code != composite_service.code and CompositeService.objects.filter(code=code).exists():
+            raise InvalidInput(_("一件事编码“%(code)s”已被使用。") % {"code": code}, field="code")
+        composite_service.code = code
+    composite_service.name = name
+    composite_service.lead_department = lead_department
+    composite_service.joint_limit_days = joint_limit_days
+    composite_service.denial_rule = denial_rule
+    composite_service.merge_results = merge_results
+    composite_service.save()
+    composite_service.members.all().delete()
+    CompositeMember.objects.bulk_create(
+        CompositeMember(composite=composite_service, item=item, position=position) for position, item in enumerate(items)
+    )
+    audit.record(actor=actor, action="catalogue.composite.save", target=composite_service,
+                 after={"code": code, "name": name, "lead_department": lead_department.pk,
+                        "items": [item.impl_code for item in items], "joint_limit_days": joint_limit_days,
+                        "denial_rule": denial_rule, "merge_results": merge_results})
+    return composite_service
+
+
+@transaction.atomic
+def composite_publish(*, actor: Any, composite_service: CompositeService) -> CompositeService:
+    """Offer the composite to applicants; its members are checked again, as they are now."""
+    if not may_publish(actor):
+        raise PermissionDenied(_("只有平台管理员可以发布一件事。"))
+    locked = CompositeService.objects.select_for_update().select_related("lead_department").get(
+        pk=composite_service.pk)
+    if locked.status != CompositeStatus.DRAFT:
+        raise DomainError(_("只有草稿状态的一件事可以发布。"))
+    items = [member.item for member in locked.members.select_related("item", "item__current_version")]
+    problems = _composite_problems(lead_department=locked.lead_department, items=items,
+                                   joint_limit_days=locked.joint_limit_days)
+    if problems:
+        raise InvalidInput(" ".join(problems), field="items")
+    locked.status = CompositeStatus.PUBLISHED
+    locked.published_at = timezone.now()
+    locked.save(update_fields=["status", "published_at", "updated_at"])
+    audit.record(actor=actor, action="catalogue.composite.publish", target=locked,
+                 before={"status": CompositeStatus.DRAFT}, after={"status": locked.status})
+    return locked
+
+
+@transaction.atomic
+def composite_withdraw(*, actor: Any, composite_service: CompositeService, reason: str) -> CompositeService:
+    """Stop offering the composite; joint cases already filed go on."""
+    if not may_publish(actor):
+        raise PermissionDenied(_("只有平台管理员可以停用一件事。"))
+    locked = CompositeService.objects.select_for_update().get(pk=composite_service.pk)
+    if locked.status != CompositeStatus.PUBLISHED:
+        raise DomainError(_("只有已发布的一件事可以停用。"))
+    text = _required_text(reason, field="reason", message=_("请说明停用原因。"), max_length=500)
+    locked.status = CompositeStatus.WITHDRAWN
+    locked.save(update_fields=["status", "updated_at"])
+    audit.record(actor=actor, action="catalogue.composite.withdraw", target=locked,
+                 before={"status": CompositeStatus.PUBLISHED}, after={"status": locked.status, "reason": text})
+    return locked
