@@ -90,3 +90,16 @@ ACCEPTANCE_DAYS = 5
 NEAR_DAYS = 1
 # Applicants are reminded this many working days before a 容缺 supply deadline.
 DEFERRAL_WARNING_DAYS = 2
+
+
+class JointStatus(models.TextChoices):
+    """A joint case (一件事联办件) over the member cases it was split into at acceptance."""
+
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("待受理")
+    IN_PROGRESS = "in_progress", _("并联办理中")
+    COMPLETED = "completed", _("已办结")
+    PARTIAL = "partial", _("部分办结")
+    DENIED = "denied", _("不予许可")
+    DELIVERED = "delivered", _("已送达")
+    WITHDRAWN = "withdrawn", _("已撤回")

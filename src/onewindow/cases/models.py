@@ -17,11 +17,12 @@ from onewindow.cases.choices import (
     Decision,
     DeliveryMethod,
     DocumentKind,
+    JointStatus,
     StepOutcome,
     StepStatus,
 )
 from onewindow.catalogue.choices import SpecialProcedureKind, StepKind
-from onewindow.catalogue.models import ImplementationItem, ItemVersion
+from onewindow.catalogue.models import CompositeService, ImplementationItem, ItemVersion
 from onewindow.core.models import Department, Region, StoredFile
 from onewindow.core.models.base import TimeStampedModel
 
@@ -37,6 +38,42 @@ class DailySerial(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["impl_code", "day"], name="cases_serial_code_day")]
+
+
+class JointCase(TimeStampedModel):
+    """一件事联办件: one application for the member items of a composite service, accepted once by
+    the lead department; acceptance splits it into a member case per item, in its department,
+    each under its own clock within the joint promised date."""
+
+    composite = models.ForeignKey(CompositeService, verbose_name=_("一件事"), on_delete=models.PROTECT,
+                                  related_name="joint_cases")
+    lead_department = models.ForeignKey(Department, verbose_name=_("牵头部门"), on_delete=models.PROTECT,
+                                        related_name="+")
+    number = models.CharField(_("联办件编号"), max_length=60, unique=True, null=True, blank=True)
+    query_code = models.CharField(_("查询码"), max_length=8, blank=True)
+    applicant = models.ForeignKey(USER, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="joint_cases")
+    enterprise = models.ForeignKey(Enterprise, verbose_name=_("申请单位"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="joint_cases")
+    status = models.CharField(_("状态"), max_length=12, choices=JointStatus.choices, default=JointStatus.DRAFT)
+    form_data = models.JSONField(_("合并申请表"), default=dict)
+    idempotency_key = models.CharField(_("提交幂等键"), max_length=64, null=True, blank=True)
+    submitted_at = models.DateTimeField(_("申请时间"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    accepted_by = models.ForeignKey(USER, verbose_name=_("受理人"), null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    joint_due = models.DateField(_("联办承诺办结日期"), null=True, blank=True, db_index=True)
+    completed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("一件事联办件")
+        verbose_name_plural = _("一件事联办件")
+        constraints = [models.UniqueConstraint(fields=["applicant", "idempotency_key"],
+                                               name="cases_joint_applicant_key")]
+
+    def __str__(self) -> str:
+        return self.number or f"{self.composite.name}（{_('草稿')}）"
 
 
 class Case(TimeStampedModel):
@@ -60,6 +97,8 @@ class Case(TimeStampedModel):
     )
     status = models.CharField(_("状态"), max_length=16, choices=CaseStatus.choices, default=CaseStatus.DRAFT)
     form_data = models.JSONField(_("申请表"), default=dict)
+    joint = models.ForeignKey(JointCase, verbose_name=_("所属联办件"), null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="members")
     idempotency_key = models.CharField(_("提交幂等键"), max_length=64, null=True, blank=True)
     submitted_at = models.DateTimeField(_("申请时间"), null=True, blank=True)
     # When the item's approval rules looked at the submission (智慧审批), whatever they said.

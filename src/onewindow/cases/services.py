@@ -42,6 +42,7 @@ from onewindow.cases.choices import (
     Decision,
     DeliveryMethod,
     DocumentKind,
+    JointStatus,
     StepOutcome,
     StepStatus,
 )
@@ -54,12 +55,15 @@ from onewindow.cases.models import (
     CaseStep,
     DeferredMaterial,
     DenialFiling,
+    JointCase,
     SpecialProcedureRun,
     SupplementNotice,
 )
 from onewindow.catalogue.choices import CaseType, SpecialProcedureKind, StepKind
 from onewindow.catalogue.formdef import initial_data, validate_submission
-from onewindow.catalogue.models import ImplementationItem
+from onewindow.catalogue import composite as combining
+from onewindow.catalogue.choices import CompositeStatus, MemberDenialRule
+from onewindow.catalogue.models import CompositeService, ImplementationItem
 from onewindow.core import audit, files, workdays
 from onewindow.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from onewindow.core.lifecycle import Lifecycle, Transition
@@ -82,7 +86,11 @@ def _is_applicant(actor: Any, case: Case) -> bool:
 
 
 def _is_clerk(actor: Any, case: Case) -> bool:
-    return has_role(actor, Role.WINDOW_CLERK, department=case.department)
+    """A window clerk of the case's department; for a member of a joint case, also one of the
+    lead department, which accepts and delivers for every member (一口受理、统一出件)."""
+    if has_role(actor, Role.WINDOW_CLERK, department=case.department):
+        return True
+    return case.joint_id is not None and has_role(actor, Role.WINDOW_CLERK, department=case.joint.lead_department)
 
 
 def may_act_on_step(actor: Any, case: Case, step: CaseStep | None) -> bool:
@@ -186,6 +194,8 @@ def _record(case: Case, actor: Any, action: str, before: str, *, note: str = "",
                  before={"status": before}, after={"status": case.status, "number": case.number or "", **facts})
     department_id = case.department_id
     transaction.on_commit(lambda: live.case_changed(department_id))
+    if case.joint_id is not None and case.status in MEMBER_ENDS and before not in MEMBER_ENDS:
+        _joint_progress(case)
 
 
 def _tell_applicant(case: Case, subject: str, body: str) -> None:
@@ -1148,3 +1158,192 @@ def _remind_deferral(deferred: DeferredMaterial) -> int:
     _tell_applicant(case, _("请按时补交容缺材料"), _("您的申请 %(number)s 须在 %(due)s 前补交“%(name)s”，逾期将终止办理。")
                     % {"number": case.number, "due": deferred.due, "name": deferred.name})
     return 1
+
+
+# --- joint handling of a composite service (一件事联办) ----------------------------------------------
+
+# A member case has its outcome: decided (or decided at once), or ended without a decision.
+MEMBER_ENDS = frozenset({S.DECIDED, S.COMPLETED, S.DELIVERED, S.ARCHIVED, S.NOT_ACCEPTED, S.WITHDRAWN,
+                         S.TERMINATED})
+JOINT_KEY_SUFFIX = 4  # "-01" … : the member's idempotency key is the joint key and its position
+
+
+def _lock_joint(joint: JointCase) -> JointCase:
+    return (JointCase.objects.select_for_update(of=("self",))
+            .select_related("composite", "lead_department", "lead_department__region", "applicant").get(pk=joint.pk))
+
+
+def _joint_members(joint: JointCase) -> list[Case]:
+    return list(joint.members.select_related("item").order_by("pk"))
+
+
+def _record_joint(joint: JointCase, actor: Any, action: str, before: str, **facts: Any) -> None:
+    audit.record(actor=actor, action=f"cases.joint.{action}", target=joint, before={"status": before},
+                 after={"status": joint.status, "number": joint.number or "", **facts})
+
+
+def _own_joint(actor: Any, joint: JointCase) -> None:
+    if getattr(actor, "pk", None) != joint.applicant_id:
+        raise NotFound(_("没有找到该联办件。"))
+
+
+@transaction.atomic
+def joint_start(*, actor: Any, composite_service: CompositeService, enterprise: Enterprise | None = None) -> JointCase:
+    """One application for every member item of a published composite: a draft member case per
+    item, filled in and handed in through the joint case."""
+    if composite_service.status != CompositeStatus.PUBLISHED:
+        raise NotFound(_("没有找到该一件事，或它尚未发布。"))
+    members = [member.item for member in composite_service.members.select_related("item")]
+    joint = JointCase.objects.create(composite=composite_service, lead_department=composite_service.lead_department,
+                                     applicant=actor, enterprise=enterprise)
+    for item in members:
+        case = case_start(actor=actor, item=item, enterprise=enterprise)
+        case.joint = joint
+        case.save(update_fields=["joint"])
+    _record_joint(joint, actor, "start", "", items=[item.impl_code for item in members])
+    return joint
+
+
+def joint_application(joint: JointCase) -> combining.CombinedApplication:
+    """The combined form and material list the member cases were started with."""
+    return combining.combine([ImplementationItem(pk=case.item_id, name=case.item.name, current_version=case.version)
+                              for case in joint.members.select_related("item", "version").order_by("pk")])
+
+
+@transaction.atomic
+def joint_save_form(*, actor: Any, joint: JointCase, data: dict[str, Any]) -> JointCase:
+    """Save the combined form: each member case gets the fields of its own form."""
+    _own_joint(actor, joint)
+    locked = _lock_joint(joint)
+    if locked.status != JointStatus.DRAFT:
+        raise DomainError(_("联办件已提交，不能再修改申请表。"))
+    if not isinstance(data, dict):
+        raise InvalidInput(_("申请表内容格式不对。"), field="form_data")
+    known = {field["key"] for field in joint_application(locked).fields}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise InvalidInput(_("申请表中没有这些字段：%(keys)s。") % {"keys": "、".join(unknown)}, field="form_data")
+    for case in _joint_members(locked):
+        own = {field["key"] for field in case.version.content.get("form", {}).get("fields", [])}
+        case_save_form(actor=actor, case=case, data={key: value for key, value in data.items() if key in own})
+    locked.form_data = data
+    locked.save(update_fields=["form_data", "updated_at"])
+    _record_joint(locked, actor, "save_form", locked.status)
+    return locked
+
+
+@transaction.atomic
+def joint_attach(*, actor: Any, joint: JointCase, material_key: str, uploaded_file: Any) -> JointCase:
+    """Hand in a material of the combined list once: it is attached to every member asking for it."""
+    _own_joint(actor, joint)
+    locked = _lock_joint(joint)
+    if locked.status != JointStatus.DRAFT:
+        raise DomainError(_("联办件已提交，不能再添加材料。"))
+    material = next((m for m in joint_application(locked).materials if m.key == material_key), None)
+    if material is None:
+        raise InvalidInput(_("材料清单中没有该材料。"), field="material_key")
+    cases = {case.item_id: case for case in _joint_members(locked)}
+    for item_id, member_key in material.members:
+        uploaded_file.seek(0)
+        case_attach(actor=actor, case=cases[item_id], material_key=member_key, uploaded_file=uploaded_file)
+    _record_joint(locked, actor, "attach", locked.status, material=material.name, members=len(material.members))
+    return locked
+
+
+@transaction.atomic
+def joint_submit(*, actor: Any, joint: JointCase, idempotency_key: str) -> JointCase:
+    """Submit every member at once; a retry with the same key returns the submitted joint case.
+    A member that cannot be submitted (a required material missing) stops them all."""
+    _own_joint(actor, joint)
+    key = idempotency_key.strip() if isinstance(idempotency_key, str) else ""
+    if not 8 <= len(key) <= 64 - JOINT_KEY_SUFFIX:
+        raise InvalidInput(_("提交须带8至60个字符的幂等键。"), field="idempotency_key")
+    locked = _lock_joint(joint)
+    if locked.idempotency_key == key:
+        return locked
+    if locked.status != JointStatus.DRAFT:
+        raise DomainError(_("该联办件已经提交。"))
+    for position, case in enumerate(_joint_members(locked), start=1):
+        case_submit(actor=actor, case=case, idempotency_key=f"{key}-{position:02d}")
+    now = timezone.now()
+    locked.number = f"{locked.composite.code}{timezone.localdate(now):%Y%m%d}" \
+                    f"{numbering.next_serial(locked.composite.code, timezone.localdate(now)):04d}"
+    locked.query_code = numbering.query_code()
+    locked.idempotency_key = key
+    locked.submitted_at = now
+    locked.status = JointStatus.SUBMITTED
+    locked.save()
+    _record_joint(locked, actor, "submit", JointStatus.DRAFT)
+    _tell_applicant(locked, _("一件事申请已提交"), _("您的“%(name)s”申请（联办件编号 %(number)s）已提交，"
+                                                "将由牵头部门统一受理。") % {"name": locked.composite.name,
+                                                                      "number": locked.number})
+    return locked
+
+
+@transaction.atomic
+def joint_accept(*, actor: Any, joint: JointCase) -> JointCase:
+    """一口受理: the lead department's window accepts every member at once; each member case runs
+    in its own department under its own clock, all within the joint promised date."""
+    locked = _lock_joint(joint)
+    if not has_role(actor, Role.WINDOW_CLERK, department=locked.lead_department):
+        raise PermissionDenied(_("只有牵头部门的窗口人员可以受理联办件。"))
+    if locked.status != JointStatus.SUBMITTED:
+        raise DomainError(_("该联办件不在待受理状态。"))
+    for case in _joint_members(locked):
+        case_accept(actor=actor, case=case)
+    now = timezone.now()
+    locked.accepted_at = now
+    locked.accepted_by = actor
+    locked.joint_due = workdays.add_working_days(timezone.localdate(now), locked.composite.joint_limit_days,
+                                                 region=locked.lead_department.region).date
+    locked.status = JointStatus.IN_PROGRESS
+    locked.save()
+    _record_joint(locked, actor, "accept", JointStatus.SUBMITTED, joint_due=str(locked.joint_due))
+    return locked
+
+
+def _joint_progress(member: Case) -> None:
+    """A member has its outcome; once every member has one, the joint case has its own: done,
+    partly done, or denied as a whole where the composite says one denial denies all."""
+    joint = _lock_joint(member.joint)
+    if joint.status != JointStatus.IN_PROGRESS:
+        return
+    members = _joint_members(joint)
+    outcomes = {case.pk: (member if case.pk == member.pk else case) for case in members}
+    if any(case.status not in MEMBER_ENDS for case in outcomes.values()):
+        return
+    granted = [case for case in outcomes.values() if case.decision == Decision.APPROVED]
+    if not granted or (len(granted) < len(members) and joint.composite.denial_rule == MemberDenialRule.DENY_ALL):
+        joint.status = JointStatus.DENIED
+    else:
+        joint.status = JointStatus.COMPLETED if len(granted) == len(members) else JointStatus.PARTIAL
+    joint.completed_at = timezone.now()
+    joint.save(update_fields=["status", "completed_at", "updated_at"])
+    _record_joint(joint, None, "conclude", JointStatus.IN_PROGRESS, granted=[case.number for case in granted])
+    _tell_applicant(joint, _("一件事办理完毕"), _("您的“%(name)s”（联办件编号 %(number)s）：%(status)s。")
+                    % {"name": joint.composite.name, "number": joint.number, "status": joint.get_status_display()})
+
+
+@transaction.atomic
+def joint_deliver(*, actor: Any, joint: JointCase, method: str, **delivery: str) -> JointCase:
+    """All results handed over together by the lead department (统一出件). Where one denial denies
+    the whole joint case, no result is handed over."""
+    locked = _lock_joint(joint)
+    if not has_role(actor, Role.WINDOW_CLERK, department=locked.lead_department):
+        raise PermissionDenied(_("只有牵头部门的窗口人员可以统一送达。"))
+    if locked.status not in (JointStatus.COMPLETED, JointStatus.PARTIAL):
+        raise DomainError(_("联办件尚未办结，或整体不予许可，不能送达结果。"))
+    delivered = []
+    for case in _joint_members(locked):
+        if case.decision != Decision.APPROVED:
+            continue
+        if case.status == S.DECIDED:
+            case = case_complete(actor=actor, case=case)
+        if case.status == S.COMPLETED:
+            delivered.append(case_deliver(actor=actor, case=case, method=method, **delivery).number)
+    before = locked.status
+    locked.status = JointStatus.DELIVERED
+    locked.delivered_at = timezone.now()
+    locked.save(update_fields=["status", "delivered_at", "updated_at"])
+    _record_joint(locked, actor, "deliver", before, method=method, delivered=delivered)
+    return locked
