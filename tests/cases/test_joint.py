@@ -156,3 +156,82 @@ def test_bad_input_is_refused_and_changes_nothing(world, members, offered, make_
         services.joint_submit(actor=world.citizen, joint=joint, idempotency_key="joint-missing-01")
     assert JointCase.objects.get(pk=joint.pk).status == JointStatus.DRAFT
     assert set(Case.objects.filter(joint=joint).values_list("status", flat=True)) == {CaseStatus.DRAFT}
+
+
+def test_one_supplement_notice_covers_every_member_and_one_supply_answers_it(world, members, offered):
+    registration, seal = members
+    joint = services.joint_submit(actor=world.citizen, joint=filled(world, offered()), idempotency_key="joint-supp-0001")
+
+    notices = services.joint_request_supplement(actor=world.clerk, joint=joint, missing=[
+        {"material_key": "id_copy", "reason": "身份证明复印件不清晰"}, {"material_key": "", "reason": "请补充经营范围说明"}])
+
+    by_case = {notice.case.item_id: notice for notice in notices}
+    assert [entry["material_key"] for entry in by_case[registration.pk].missing] == ["id_copy", ""]
+    assert [entry["material_key"] for entry in by_case[seal.pk].missing] == ["legal_rep_id", ""]
+    assert set(Case.objects.filter(joint=joint).values_list("status", flat=True)) == {CaseStatus.SUPPLEMENT}
+    with pytest.raises(DomainError):  # nobody accepts a joint case waiting for supplements
+        services.joint_accept(actor=world.clerk, joint=joint)
+
+    services.joint_attach(actor=world.citizen, joint=joint, material_key="id_copy", uploaded_file=upload(9))
+    services.joint_supply(actor=world.citizen, joint=joint)
+    assert set(Case.objects.filter(joint=joint).values_list("status", flat=True)) == {CaseStatus.SUBMITTED}
+    assert services.joint_accept(actor=world.clerk, joint=joint).status == JointStatus.IN_PROGRESS
+
+
+def test_the_lead_department_records_a_joint_meeting(world, offered):
+    joint = services.joint_accept(actor=world.clerk, joint=services.joint_submit(
+        actor=world.citizen, joint=filled(world, offered()), idempotency_key="joint-meet-0001"))
+    today = dt.date.today()
+
+    meeting = services.joint_record_meeting(actor=world.clerk, joint=joint, held_on=today,
+                                            departments=[world.market, world.other], conclusion="名称与经营范围一致，同意并联办理。")
+    assert set(meeting.departments.all()) == {world.market, world.other}
+    with pytest.raises(InvalidInput, match="至少两个"):
+        services.joint_record_meeting(actor=world.clerk, joint=joint, held_on=today, departments=[world.market],
+                                      conclusion="x")
+    with pytest.raises(InvalidInput, match="晚于今天"):
+        services.joint_record_meeting(actor=world.clerk, joint=joint, held_on=today + dt.timedelta(days=1),
+                                      departments=[world.market, world.other], conclusion="x")
+    with pytest.raises(PermissionDenied):
+        services.joint_record_meeting(actor=world.outsider, joint=joint, held_on=today,
+                                      departments=[world.market, world.other], conclusion="x")
+    assert joint.meetings.count() == 1
+
+
+def test_the_joint_api_from_application_to_acceptance_scoped_like_the_web(world, offered, make_user):
+    from django.test import Client
+
+    from onewindow.accounts.services import api_token_create
+
+    def client(user):
+        return Client(headers={"Authorization": f"Bearer {api_token_create(actor=user, name='联办')[1]}"})
+
+    offered()
+    citizen, clerk = client(world.citizen), client(world.clerk)
+    started = citizen.post("/api/joint-cases/", {"composite_code": "yjs-kbqy"}, content_type="application/json")
+    assert started.status_code == 201, started.content
+    body = started.json()
+    joint_id = body["id"]
+    assert [m["key"] for m in body["materials"]] == ["charter", "id_copy", "seal_sample"]
+    assert [f["key"] for f in body["fields"]] == ["company_name", "capital", "seal_count"]
+
+    saved = citizen.put(f"/api/joint-cases/{joint_id}/form", {"form_data": {"company_name": "某某有限公司", "seal_count": 2}},
+                        content_type="application/json")
+    assert saved.status_code == 200, saved.content
+    for key, seed in (("charter", 21), ("id_copy", 22)):
+        attached = citizen.post(f"/api/joint-cases/{joint_id}/materials", {"material_key": key, "file": upload(seed)})
+        assert attached.status_code == 200, attached.content
+    submitted = citizen.post(f"/api/joint-cases/{joint_id}/submit", headers={"Idempotency-Key": "joint-api-00001"})
+    assert submitted.status_code == 200 and submitted.json()["status"] == JointStatus.SUBMITTED
+
+    stranger = client(make_user("stranger2"))
+    assert stranger.get(f"/api/joint-cases/{joint_id}").status_code == 404
+    refused = citizen.post(f"/api/joint-cases/{joint_id}/accept")
+    assert refused.status_code == 403
+    accepted = clerk.post(f"/api/joint-cases/{joint_id}/accept")
+    assert accepted.status_code == 200, accepted.content
+    body = accepted.json()
+    assert body["status"] == JointStatus.IN_PROGRESS and body["joint_due"]
+    assert {m["status"] for m in body["members"]} == {CaseStatus.IN_REVIEW}
+    again = clerk.post(f"/api/joint-cases/{joint_id}/accept")
+    assert again.status_code == 409

@@ -76,6 +76,20 @@ class JointCase(TimeStampedModel):
         return self.number or f"{self.composite.name}（{_('草稿')}）"
 
 
+class JointMeeting(models.Model):
+    """联席会商: member departments met on a joint case and agreed on a conclusion."""
+
+    joint = models.ForeignKey(JointCase, on_delete=models.CASCADE, related_name="meetings")
+    held_on = models.DateField(_("会商日期"))
+    departments = models.ManyToManyField(Department, verbose_name=_("参加部门"), related_name="+")
+    conclusion = models.TextField(_("会商结论"))
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["joint_id", "held_on", "id"]
+
+
 class Case(TimeStampedModel):
     number = models.CharField(_("办件编号"), max_length=60, unique=True, null=True, blank=True)
     query_code = models.CharField(_("查询码"), max_length=8, blank=True)

@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 
 from onewindow.accounts.choices import AccountKind, Role
 from onewindow.accounts.models import ChiefRepresentativeAuthorisation
-from onewindow.accounts.permissions import active_assignments, role_q, scope_q
-from onewindow.cases.choices import CaseStatus, StepStatus
-from onewindow.cases.models import Case, CaseDocument, CaseMaterial, CaseStep
+from onewindow.accounts.permissions import active_assignments, role_q, scope_q, staff_department_ids
+from onewindow.cases.choices import CaseStatus, JointStatus, StepStatus
+from onewindow.cases.models import Case, CaseDocument, CaseMaterial, CaseStep, JointCase
 from onewindow.core.errors import NotFound
 
 _RELATED = ("item", "department", "applicant", "region")
@@ -404,3 +404,24 @@ def step_colleagues(case: Case, step: CaseStep | None) -> list[Any]:
     users = (User.objects.filter(pk__in=assignments.values("user_id"), is_active=True, kind=AccountKind.STAFF)
              .order_by("real_name", "username"))
     return [user for user in users if may_act_on_step(user, case, step)]
+
+
+def visible_joint_cases(actor: Any) -> QuerySet[JointCase]:
+    """Joint cases (一件事): the applicant's own; for staff, filed ones their departments lead or
+    hold a member case of (the lead department sees every member live)."""
+    if not _is_user(actor):
+        return JointCase.objects.none()
+    own = Q(applicant=actor)
+    if actor.kind == AccountKind.STAFF:
+        departments = staff_department_ids(actor)
+        staff = Q(lead_department_id__in=departments) | Q(
+            pk__in=Case.objects.filter(department_id__in=departments, joint__isnull=False).values("joint_id"))
+        own |= staff & ~Q(status=JointStatus.DRAFT)
+    return JointCase.objects.filter(own).select_related("composite", "lead_department")
+
+
+def joint_case_for(actor: Any, pk: int) -> JointCase:
+    joint = visible_joint_cases(actor).filter(pk=pk).first()
+    if joint is None:
+        raise NotFound(_("没有找到该联办件。"))
+    return joint

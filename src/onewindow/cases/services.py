@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 
 from onewindow.accounts.choices import AccountKind, Role
 from onewindow.accounts.models import Enterprise, User
-from onewindow.accounts.permissions import has_role, may_decide
+from onewindow.accounts.permissions import has_role, may_decide, staff_department_ids
 from onewindow.accounts.selectors import enterprise_links_of, person_by_identity
 from onewindow.cases import archive, clock, hooks, live, numbering
 from onewindow.cases.choices import (
@@ -56,6 +56,7 @@ from onewindow.cases.models import (
     DeferredMaterial,
     DenialFiling,
     JointCase,
+    JointMeeting,
     SpecialProcedureRun,
     SupplementNotice,
 )
@@ -1237,15 +1238,18 @@ def joint_attach(*, actor: Any, joint: JointCase, material_key: str, uploaded_fi
     """Hand in a material of the combined list once: it is attached to every member asking for it."""
     _own_joint(actor, joint)
     locked = _lock_joint(joint)
-    if locked.status != JointStatus.DRAFT:
-        raise DomainError(_("联办件已提交，不能再添加材料。"))
     material = next((m for m in joint_application(locked).materials if m.key == material_key), None)
     if material is None:
         raise InvalidInput(_("材料清单中没有该材料。"), field="material_key")
-    cases = {case.item_id: case for case in _joint_members(locked)}
-    for item_id, member_key in material.members:
+    # Before submission every member takes it; after a joint supplement notice, those told to.
+    open_states = (S.DRAFT,) if locked.status == JointStatus.DRAFT else (S.SUPPLEMENT,)
+    cases = {case.item_id: case for case in _joint_members(locked) if case.status in open_states}
+    receiving = [(cases[item_id], member_key) for item_id, member_key in material.members if item_id in cases]
+    if not receiving:
+        raise DomainError(_("联办件当前不能添加该材料。"))
+    for case, member_key in receiving:
         uploaded_file.seek(0)
-        case_attach(actor=actor, case=cases[item_id], material_key=member_key, uploaded_file=uploaded_file)
+        case_attach(actor=actor, case=case, material_key=member_key, uploaded_file=uploaded_file)
     _record_joint(locked, actor, "attach", locked.status, material=material.name, members=len(material.members))
     return locked
 
@@ -1300,6 +1304,75 @@ def joint_accept(*, actor: Any, joint: JointCase) -> JointCase:
     locked.save()
     _record_joint(locked, actor, "accept", JointStatus.SUBMITTED, joint_due=str(locked.joint_due))
     return locked
+
+
+@transaction.atomic
+def joint_request_supplement(*, actor: Any, joint: JointCase, missing: list[dict[str, str]],
+                             note: str = "") -> list[SupplementNotice]:
+    """One one-time notice for the whole joint application, from the lead department's window: a
+    missing material (by its key in the combined list) is asked of every member that needs it;
+    a point without a material, of every member."""
+    locked = _lock_joint(joint)
+    if not has_role(actor, Role.WINDOW_CLERK, department=locked.lead_department):
+        raise PermissionDenied(_("只有牵头部门的窗口人员可以一次性告知补正。"))
+    if locked.status != JointStatus.SUBMITTED:
+        raise DomainError(_("该联办件不在待受理状态。"))
+    if not isinstance(missing, list) or not missing:
+        raise InvalidInput(_("请列明需要补正的全部材料或事项。"), field="missing")
+    materials = {material.key: material for material in joint_application(locked).materials}
+    cases = {case.item_id: case for case in _joint_members(locked)}
+    asked: dict[int, list[dict[str, str]]] = {}
+    for entry in missing:
+        key = entry.get("material_key", "") if isinstance(entry, dict) else ""
+        reason = entry.get("reason", "") if isinstance(entry, dict) else ""
+        if key and key not in materials:
+            raise InvalidInput(_("材料清单中没有材料“%(key)s”。") % {"key": key}, field="missing")
+        targets = materials[key].members if key else [(item_id, "") for item_id in cases]
+        for item_id, member_key in targets:
+            asked.setdefault(item_id, []).append({"material_key": member_key, "reason": reason})
+    notices = [case_request_supplement(actor=actor, case=cases[item_id], missing=entries, note=note)
+               for item_id, entries in asked.items()]
+    _record_joint(locked, actor, "request_supplement", locked.status,
+                  members=[cases[item_id].number for item_id in asked])
+    return notices
+
+
+@transaction.atomic
+def joint_supply(*, actor: Any, joint: JointCase) -> JointCase:
+    """Hand in what the joint notice asked for: every member told to supply goes back to the window."""
+    _own_joint(actor, joint)
+    locked = _lock_joint(joint)
+    supplying = [case for case in _joint_members(locked) if case.status == S.SUPPLEMENT]
+    if locked.status != JointStatus.SUBMITTED or not supplying:
+        raise DomainError(_("该联办件没有待补正的事项。"))
+    for case in supplying:
+        case_supply(actor=actor, case=case)
+    _record_joint(locked, actor, "supply", locked.status, members=[case.number for case in supplying])
+    return locked
+
+
+@transaction.atomic
+def joint_record_meeting(*, actor: Any, joint: JointCase, held_on: dt.date, departments: list[Any],
+                         conclusion: str) -> JointMeeting:
+    """联席会商: where member departments must agree, the lead department records who met and
+    what they concluded, on the joint case."""
+    locked = _lock_joint(joint)
+    lead_staff = locked.lead_department.pk in staff_department_ids(actor)
+    if not lead_staff:
+        raise PermissionDenied(_("只有牵头部门的工作人员可以记录联席会商。"))
+    if locked.status != JointStatus.IN_PROGRESS:
+        raise DomainError(_("只有并联办理中的联办件可以记录联席会商。"))
+    member_departments = {case.department_id for case in _joint_members(locked)}
+    chosen = {department.pk for department in departments}
+    if len(chosen) < 2 or not chosen <= member_departments | {locked.lead_department_id}:
+        raise InvalidInput(_("请选择参加会商的至少两个成员部门。"), field="departments")
+    if not isinstance(held_on, dt.date) or held_on > _today():
+        raise InvalidInput(_("会商日期不能晚于今天。"), field="held_on")
+    text = _text(conclusion, field="conclusion", message=_("请填写会商结论。"), max_length=4000)
+    meeting = JointMeeting.objects.create(joint=locked, held_on=held_on, conclusion=text, recorded_by=actor)
+    meeting.departments.set(sorted(chosen))
+    _record_joint(locked, actor, "meeting", locked.status, held_on=str(held_on), departments=sorted(chosen))
+    return meeting
 
 
 def _joint_progress(member: Case) -> None:

@@ -10,9 +10,16 @@ from django.utils.translation import gettext as _
 from onewindow.accounts.choices import Role
 from onewindow.accounts.permissions import is_platform_admin, role_q
 from onewindow.catalogue import search
-from onewindow.catalogue.choices import BatchKind, BatchStatus, VersionStatus
+from onewindow.catalogue.choices import BatchKind, BatchStatus, CompositeStatus, VersionStatus
 from onewindow.catalogue.diff import Change, diff_content
-from onewindow.catalogue.models import BasicItem, ImplementationItem, ItemVersion, PublicationBatch, Theme
+from onewindow.catalogue.models import (
+    BasicItem,
+    CompositeService,
+    ImplementationItem,
+    ItemVersion,
+    PublicationBatch,
+    Theme,
+)
 from onewindow.core.errors import NotFound
 from onewindow.core.models import Region, StoredFile
 
@@ -280,3 +287,16 @@ def guide_files(actor: Any, tokens: Any) -> dict[str, StoredFile]:
         return {}
     found = StoredFile.objects.filter(token__in=wanted, purpose=files.PURPOSE)
     return {stored.token: stored for stored in found if core_files.can_read(actor, stored)}
+
+
+def published_composites() -> QuerySet[CompositeService]:
+    """一件事 offered to applicants, with their member items."""
+    return (CompositeService.objects.filter(status=CompositeStatus.PUBLISHED)
+            .select_related("lead_department").prefetch_related("members__item"))
+
+
+def published_composite(code: str) -> CompositeService:
+    composite = published_composites().filter(code=code.strip().upper()).first() if isinstance(code, str) else None
+    if composite is None:
+        raise NotFound(_("没有找到该一件事，或它尚未发布。"))
+    return composite

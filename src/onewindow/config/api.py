@@ -28,12 +28,14 @@ def _register_routers() -> None:
     from onewindow.accounts.api import router as accounts_router
     from onewindow.catalogue.api import router as catalogue_router
     from onewindow.cases.api import router as cases_router
+    from onewindow.cases.api_joint import router as joint_cases_router
     from onewindow.hall.api import router as hall_router
 
     api.add_router("/core/", core_router)
     api.add_router("/accounts/", accounts_router)
     api.add_router("/catalogue/", catalogue_router)
     api.add_router("/cases/", cases_router)
+    api.add_router("/joint-cases/", joint_cases_router)
     api.add_router("/hall/", hall_router)
 
 
