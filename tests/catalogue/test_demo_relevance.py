@@ -4,7 +4,7 @@ import pytest
 
 from onewindow.accounts import demo as accounts_demo
 from onewindow.catalogue import demo as catalogue_demo
-from onewindow.catalogue.selectors import CatalogueFilters, public_items
+from onewindow.catalogue.selectors import CatalogueFilters, public_items, published_composites
 from onewindow.core import demo_regions
 
 # query → the item name that must come first (or, for a set, the names the first results must hold)
@@ -34,6 +34,10 @@ def test_demo_catalogue_search_relevance():
     demo_regions.load()
     accounts_demo.load()
     assert catalogue_demo.load()["published"] >= 34
+    # The demo "one thing" services are composed of those items and offered at once.
+    offered = {c.code: [m.item.name for m in c.members.all()] for c in published_composites()}
+    assert offered == {"YJS-KBQY": ["公司设立登记", "发票领用", "就业登记"],
+                       "YJS-XSECS": ["生育登记", "户口迁入登记", "社会保障卡申领"]}
     wrong = {}
     for query, first in EXPECTED_FIRST.items():
         found = _names(query, 3)
@@ -45,4 +49,5 @@ def test_demo_catalogue_search_relevance():
             wrong[query] = found
     assert wrong == {}
     # Loading again changes nothing.
-    assert catalogue_demo.load()["published"] == 0
+    assert catalogue_demo.load() == {"published": 0, "skipped": len(catalogue_demo.demo_document()["items"]),
+                                     "composites": 0}
