@@ -189,8 +189,9 @@ def my_case(actor: Any, pk: int) -> Case:
 
 
 def my_drafts(actor: Any, *, item: Any = None) -> QuerySet[Case]:
-    """The actor's applications not yet submitted, the most recently changed first."""
-    drafts = my_cases(actor).filter(status=CaseStatus.DRAFT)
+    """The actor's applications not yet submitted, the most recently changed first (members of a
+    joint application are written through it)."""
+    drafts = my_cases(actor).filter(status=CaseStatus.DRAFT, joint__isnull=True)
     if item is not None:
         drafts = drafts.filter(item=item)
     return drafts.order_by("-updated_at", "-id")
@@ -425,3 +426,18 @@ def joint_case_for(actor: Any, pk: int) -> JointCase:
     if joint is None:
         raise NotFound(_("没有找到该联办件。"))
     return joint
+
+
+def my_joint_case(actor: Any, pk: int) -> JointCase:
+    """The applicant's own joint case."""
+    joint = (JointCase.objects.filter(applicant=actor, pk=pk).select_related("composite", "lead_department").first()
+             if _is_user(actor) else None)
+    if joint is None:
+        raise NotFound(_("没有找到该联办件。"))
+    return joint
+
+
+def my_joint_cases(actor: Any) -> QuerySet[JointCase]:
+    if not _is_user(actor):
+        return JointCase.objects.none()
+    return JointCase.objects.filter(applicant=actor).select_related("composite", "lead_department")

@@ -460,7 +460,8 @@ def _deferral(case: Case, actor: Any, deferral: list[str] | None, commitment: st
 
 @transaction.atomic
 def case_submit(
-    *, actor: Any, case: Case, idempotency_key: str, deferral: list[str] | None = None, commitment: str = ""
+    *, actor: Any, case: Case, idempotency_key: str, deferral: list[str] | None = None, commitment: str = "",
+    joint_member: bool = False,
 ) -> Case:
     """Submit the application; a retry with the same key returns the submitted case unchanged.
 
@@ -479,6 +480,8 @@ def case_submit(
     if locked.idempotency_key == key:
         return locked  # a retry that waited for the lock while the first attempt committed
     transition = CASE_LIFECYCLE.check("submit", state=locked.status, actor=actor, obj=locked)
+    if locked.joint_id is not None and not joint_member:
+        raise DomainError(_("该申请属于一件事联办件，请在联办件中统一提交。"))
     locked.form_data = _checked_form(locked)
     deferred = _deferral(locked, actor, deferral, commitment)
     missing = _missing_materials(locked, excused=frozenset(deferred))
@@ -995,7 +998,8 @@ def case_auto_decide(*, case: Case) -> Case:
     if not hooks.auto_deciders:  # no rules anywhere: nothing to lock or record
         return case
     locked = _lock(case)
-    if locked.status != S.SUBMITTED or locked.auto_checked_at is not None:
+    # A member of a joint case is accepted by the lead window with the others (一口受理).
+    if locked.status != S.SUBMITTED or locked.auto_checked_at is not None or locked.joint_id is not None:
         return locked
     locked.auto_checked_at = timezone.now()
     verdict = hooks.auto_decision(locked)
@@ -1024,7 +1028,8 @@ def auto_decide_sweep() -> int:
     submission): the rules look at them now."""
     if not hooks.auto_deciders:
         return 0
-    waiting = Case.objects.filter(status=S.SUBMITTED, auto_checked_at__isnull=True).order_by("submitted_at")[:200]
+    waiting = Case.objects.filter(status=S.SUBMITTED, auto_checked_at__isnull=True,
+                                  joint__isnull=True).order_by("submitted_at")[:200]
     return sum(case_auto_decide(case=case).status != S.SUBMITTED for case in waiting)
 
 
@@ -1268,7 +1273,7 @@ def joint_submit(*, actor: Any, joint: JointCase, idempotency_key: str) -> Joint
     if locked.status != JointStatus.DRAFT:
         raise DomainError(_("该联办件已经提交。"))
     for position, case in enumerate(_joint_members(locked), start=1):
-        case_submit(actor=actor, case=case, idempotency_key=f"{key}-{position:02d}")
+        case_submit(actor=actor, case=case, idempotency_key=f"{key}-{position:02d}", joint_member=True)
     now = timezone.now()
     locked.number = f"{locked.composite.code}{timezone.localdate(now):%Y%m%d}" \
                     f"{numbering.next_serial(locked.composite.code, timezone.localdate(now)):04d}"

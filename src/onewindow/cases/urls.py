@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from onewindow.cases import views
+from onewindow.cases import views, views_joint
 from onewindow.catalogue import urls as catalogue_urls  # noqa: F401  (registers the ow_impl_code converter)
 
 app_name = "cases"
@@ -17,4 +17,7 @@ urlpatterns = [
     path("mine/<int:pk>/materials/", views.materials, name="materials"),
     path("mine/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("mine/<int:pk>/documents/<int:document_pk>/", views.document, name="document"),
+    path("joint/", views_joint.offered, name="joint_offered"),
+    path("joint/apply/<str:code>/", views_joint.apply, name="joint_apply"),
+    path("joint/mine/<int:pk>/", views_joint.joint, name="joint"),
 ]

@@ -383,6 +383,7 @@ def mine(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": [CaseRow(case=case, deadline=_deadline(case, today)) for case in page],
         "drafts": list(selectors.my_drafts(user)[:PAGE_SIZE]),
+        "joint_cases": list(selectors.my_joint_cases(user)[:PAGE_SIZE]),
         "is_agent": has_role(user, Role.VILLAGE_AGENT),
     })
 
