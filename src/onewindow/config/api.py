@@ -30,6 +30,10 @@ def _register_routers() -> None:
     from onewindow.cases.api import router as cases_router
     from onewindow.cases.api_joint import router as joint_cases_router
     from onewindow.hall.api import router as hall_router
+    from onewindow.licences.api import router as licences_router
+    from onewindow.evaluation.api import router as evaluation_router
+    from onewindow.complaints.api import router as complaints_router
+    from onewindow.publicity.api import router as publicity_router
 
     api.add_router("/core/", core_router)
     api.add_router("/accounts/", accounts_router)
@@ -37,6 +41,10 @@ def _register_routers() -> None:
     api.add_router("/cases/", cases_router)
     api.add_router("/joint-cases/", joint_cases_router)
     api.add_router("/hall/", hall_router)
+    api.add_router("/licences/", licences_router)
+    api.add_router("/evaluation/", evaluation_router)
+    api.add_router("/complaints/", complaints_router)
+    api.add_router("/publicity/", publicity_router)
 
 
 _register_routers()

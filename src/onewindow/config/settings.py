@@ -46,6 +46,10 @@ INSTALLED_APPS = [
     "onewindow.catalogue",
     "onewindow.cases",
     "onewindow.hall",
+    "onewindow.licences",
+    "onewindow.evaluation",
+    "onewindow.complaints",
+    "onewindow.publicity",
 ]
 
 MIDDLEWARE = [
@@ -216,6 +220,13 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@onewindow.local")
 # --- audit ledger ---------------------------------------------------------------
 AUDIT_SIGNING_KEY_FILE = DATA_DIR / "ledger_ed25519.pem"
 AUDIT_WITNESS_FILE = DATA_DIR / "ledger_heads.jsonl"
+
+# --- electronic licences --------------------------------------------------------
+# Seals the departments' private signing keys (32 random bytes, made on first use).
+LICENCE_MASTER_KEY_FILE = DATA_DIR / "licence_master.key"
+# Public verification by number, per client address: lookups a minute, unknown numbers an hour.
+LICENCE_VERIFY_PER_MINUTE = int(env_str("ONEWINDOW_LICENCE_VERIFY_PER_MINUTE", "60"))
+LICENCE_VERIFY_MISSES_PER_HOUR = int(env_str("ONEWINDOW_LICENCE_VERIFY_MISSES_PER_HOUR", "20"))
 
 # --- i18n ---------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

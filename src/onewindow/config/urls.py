@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", core_views.health, name="health"),
+    path("open311/v2/", include("onewindow.complaints.urls_open311")),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
@@ -18,6 +19,10 @@ urlpatterns += i18n_patterns(
     path("workbench/catalogue/", include("onewindow.catalogue.urls_workbench")),
     path("workbench/cases/", include("onewindow.cases.urls_workbench")),
     path("hall/", include("onewindow.hall.urls")),
+    path("licences/", include("onewindow.licences.urls")),
+    path("evaluation/", include("onewindow.evaluation.urls")),
+    path("complaints/", include("onewindow.complaints.urls")),
+    path("publicity/", include("onewindow.publicity.urls")),
     path("", include("onewindow.core.urls")),
     prefix_default_language=False,
 )

@@ -1,0 +1,185 @@
+"""Reads of consultations and complaints, scoped by the actor: the citizen sees their own
+requests; department staff their department's; 12345 operators and supervisors their regions.
+An outsider gets NotFound. Anyone holding a request's number and query code sees its progress
+(no name, phone or content). The exposure column and the Open311 list are public and carry no
+personal data."""
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from onewindow.accounts.choices import AccountKind, Role
+from onewindow.accounts.permissions import (
+    active_assignments,
+    is_platform_admin,
+    staff_departments,
+)
+from onewindow.complaints.choices import Status
+from onewindow.complaints.models import Complaint, Exposure, RoutingRule, Topic
+from onewindow.complaints.services import is_operator, operator_centres
+from onewindow.core.errors import InvalidInput, NotFound
+
+
+def _is_user(actor: Any) -> bool:
+    return (
+        actor is not None
+        and getattr(actor, "is_authenticated", False)
+        and actor.is_active
+    )
+
+
+def _paths_q(field: str, paths: list[str]) -> Q:
+    q = Q(pk__in=[])
+    for path in paths:
+        q |= Q(**{f"{field}__startswith": path})
+    return q
+
+
+def staff_scope(actor: Any) -> Q:
+    """Requests a staff member may see: their departments', their hotline centres' regions', and
+    a supervisor's regions'."""
+    if not _is_user(actor) or actor.kind != AccountKind.STAFF:
+        return Q(pk__in=[])
+    if is_platform_admin(actor):
+        return Q()
+    paths = [centre.region.path for centre in operator_centres(actor)]
+    paths += list(
+        active_assignments(actor)
+        .filter(role=Role.SUPERVISOR, region__isnull=False)
+        .values_list("region__path", flat=True)
+    )
+    return Q(department__in=staff_departments(actor).values("pk")) | _paths_q(
+        "region__path", paths
+    )
+
+
+def queue(
+    actor: Any, *, status: str = "", overdue: bool = False, department: Any = None
+) -> QuerySet[Complaint]:
+    """The requests in the actor's scope: those waiting for dispatch, then the soonest due."""
+    found = Complaint.objects.filter(staff_scope(actor))
+    if status:
+        if status not in Status.values:
+            raise InvalidInput(_("状态无效。"), field="status")
+        found = found.filter(status=status)
+    if overdue:
+        found = found.filter(status=Status.ASSIGNED, due__lt=timezone.localdate())
+    if department is not None:
+        found = found.filter(department=department)
+    return found.select_related("department", "topic", "region").order_by(
+        F("due").asc(nulls_first=True), "pk"
+    )
+
+
+def complaint_for(actor: Any, pk: int) -> Complaint:
+    found = queue(actor).filter(pk=pk).first()
+    if found is None:
+        raise NotFound(_("没有找到该诉求。"))
+    return found
+
+
+def my_complaints(actor: Any) -> QuerySet[Complaint]:
+    if not _is_user(actor):
+        return Complaint.objects.none()
+    return Complaint.objects.filter(complainant=actor).select_related(
+        "department", "topic"
+    )
+
+
+def my_complaint(actor: Any, pk: int) -> Complaint:
+    found = my_complaints(actor).filter(pk=pk).first()
+    if found is None:
+        raise NotFound(_("没有找到该诉求。"))
+    return found
+
+
+def public_progress(number: Any, query_code: Any) -> Complaint:
+    number = number.strip().upper() if isinstance(number, str) else ""
+    code = query_code.strip().upper() if isinstance(query_code, str) else ""
+    found = (
+        Complaint.objects.select_related("department")
+        .filter(number=number, query_code=code)
+        .first()
+        if number and code
+        else None
+    )
+    if found is None:
+        raise NotFound(_("编号或查询码不正确。"))
+    return found
+
+
+def public_history(complaint: Complaint) -> QuerySet:
+    return complaint.updates.select_related("department").order_by("at", "pk")
+
+
+def topics(*, active_only: bool = True) -> QuerySet[Topic]:
+    found = Topic.objects.select_related("department").order_by("group", "code")
+    return found.filter(is_active=True) if active_only else found
+
+
+def topic(code: str) -> Topic:
+    found = topics().filter(code=code).first()
+    if found is None:
+        raise NotFound(_("没有找到该诉求类别。"))
+    return found
+
+
+def routing_rules(actor: Any) -> QuerySet[RoutingRule]:
+    if not is_operator(actor):
+        return RoutingRule.objects.none()
+    return RoutingRule.objects.select_related(
+        "topic", "item", "region", "department"
+    ).order_by("priority", "pk")
+
+
+def routing_rule(actor: Any, pk: int) -> RoutingRule:
+    found = routing_rules(actor).filter(pk=pk).first()
+    if found is None:
+        raise NotFound(_("没有找到该规则。"))
+    return found
+
+
+def exposures() -> QuerySet[Exposure]:
+    return Exposure.objects.order_by("-published_at", "-pk")
+
+
+# --- Open311 ----------------------------------------------------------------------------------------
+
+
+OPEN311_SPAN_DAYS = 90
+
+
+def open311_requests(
+    *,
+    ids: list[str] | None = None,
+    service_code: str = "",
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    status: str = "",
+) -> QuerySet[Complaint]:
+    """GeoReport v2 GET requests: by ids (which override every other filter), or by category,
+    a span of at most 90 days (by default the last 90) and open/closed."""
+    found = Complaint.objects.select_related("topic", "department").order_by(
+        "-received_at", "-pk"
+    )
+    if ids:
+        return found.filter(number__in=ids)
+    end = end or timezone.now()
+    start = start or end - dt.timedelta(days=OPEN311_SPAN_DAYS)
+    if end < start:
+        raise InvalidInput(_("end_date 不能早于 start_date。"), field="end_date")
+    if end - start > dt.timedelta(days=OPEN311_SPAN_DAYS):
+        raise InvalidInput(_("查询区间不能超过 90 天。"), field="start_date")
+    found = found.filter(received_at__gte=start, received_at__lte=end)
+    if service_code:
+        found = found.filter(topic__code=service_code)
+    if status == "closed":
+        found = found.filter(status=Status.CLOSED)
+    elif status == "open":
+        found = found.exclude(status=Status.CLOSED)
+    elif status:
+        raise InvalidInput(_("status 只能是 open 或 closed。"), field="status")
+    return found

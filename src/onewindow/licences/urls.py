@@ -1,0 +1,17 @@
+"""The licence library on the web (mounted at /licences/)."""
+
+from django.urls import path
+
+from onewindow.licences import views
+
+app_name = "licences"
+urlpatterns = [
+    path("mine/", views.mine_view, name="mine"),
+    path("mine/<str:number>/", views.detail_view, name="detail"),
+    path("mine/<str:number>/pdf/", views.pdf_view, name="pdf"),
+    path("mine/<str:number>/data/", views.data_view, name="data"),
+    path("mine/<str:number>/share/", views.share_view, name="share"),
+    path("verify/", views.verify_view, name="verify"),
+    path("verify/<str:number>/", views.verify_number_view, name="verify_number"),
+    path("lookup/", views.lookup_view, name="lookup"),
+]
