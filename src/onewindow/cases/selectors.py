@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from onewindow.accounts.choices import AccountKind, Role
 from onewindow.accounts.models import ChiefRepresentativeAuthorisation
-from onewindow.accounts.permissions import active_assignments, role_q, scope_q, staff_department_ids
+from onewindow.accounts.permissions import active_assignments, grants, role_q, scope_q, staff_department_ids
 from onewindow.cases.choices import CaseStatus, JointStatus, StepStatus
 from onewindow.cases.models import Case, CaseDocument, CaseMaterial, CaseStep, JointCase
 from onewindow.core.errors import NotFound
@@ -441,3 +441,12 @@ def my_joint_cases(actor: Any) -> QuerySet[JointCase]:
     if not _is_user(actor):
         return JointCase.objects.none()
     return JointCase.objects.filter(applicant=actor).select_related("composite", "lead_department")
+
+
+def joint_acceptance_queue(actor: Any) -> QuerySet[JointCase]:
+    """Joint cases waiting for the one acceptance by a department the actor is a window clerk of."""
+    departments = [grant.department_id for grant in grants(actor)
+                   if grant.role == Role.WINDOW_CLERK and grant.department_id is not None]
+    return (JointCase.objects.filter(lead_department_id__in=departments)
+            .exclude(status__in=(JointStatus.DRAFT, JointStatus.DELIVERED, JointStatus.WITHDRAWN))
+            .select_related("composite", "applicant").order_by("submitted_at", "pk"))

@@ -68,14 +68,20 @@ def shell(request: HttpRequest) -> dict:
     portal_nav = [
         _nav(request, _("首页"), "core:home", exact=True),
         _nav(request, _("办事指南"), "catalogue:index"),
+        _nav(request, _("一件事一次办"), "cases:joint_offered"),
     ]
     # Village agents (代办员) are staff who file for citizens: they have cases of their own too.
     is_agent = signed_in and user.kind == AccountKind.STAFF and active_assignments(user).filter(
         role=Role.VILLAGE_AGENT).exists()
     if signed_in and (user.kind != AccountKind.STAFF or is_agent):
         portal_nav.append(_nav(request, _("我的办件"), "cases:mine"))
+    if signed_in and user.kind != AccountKind.STAFF:
+        portal_nav.append(_nav(request, _("我的证照"), "licences:mine"))
     portal_nav += [
         _nav(request, _("办件进度查询"), "cases:progress"),
+        _nav(request, _("证照核验"), "licences:verify"),
+        _nav(request, _("咨询投诉"), "complaints:new"),
+        _nav(request, _("政务公开"), "publicity:index"),
         _nav(request, _("消息"), "core:inbox"),
     ]
     if signed_in and user.kind != AccountKind.STAFF:
@@ -91,7 +97,7 @@ def shell(request: HttpRequest) -> dict:
         intake = _nav(request, _("窗口收件"), "cases_workbench:intake")
         if intake.current:  # a page within the cases workbench, but not a queue
             workbench_nav[-1] = NavItem(workbench_nav[-1].label, workbench_nav[-1].url)
-        workbench_nav.append(intake)
+        workbench_nav += [intake, _nav(request, _("一件事联办"), "cases_workbench:joint_queue")]
     if signed_in and active_assignments(user).filter(role__in=CATALOGUE_ROLES).exists():
         workbench_nav.append(_nav(request, _("事项管理"), "catalogue_workbench:items"))
     if is_agent:
@@ -103,6 +109,13 @@ def shell(request: HttpRequest) -> dict:
         workbench_nav.append(_nav(request, _("取号叫号"), "hall:desk"))
     if hall_roles:
         workbench_nav.append(_nav(request, _("等候时长统计"), "hall:figures"))
+    if signed_in and user.kind == AccountKind.STAFF:
+        workbench_nav += [
+            _nav(request, _("咨询投诉办理"), "complaints:work"),
+            _nav(request, _("差评整改"), "evaluation:rectifications"),
+            _nav(request, _("结果公开"), "publicity:staff"),
+            _nav(request, _("证照调用"), "licences:lookup"),
+        ]
     workbench_nav += [
         _nav(request, _("消息"), "core:inbox"),
         _nav(request, _("监察"), "core:supervision", exact=True),
