@@ -95,9 +95,10 @@ def shell(request: HttpRequest) -> dict:
     if signed_in and user.kind == AccountKind.STAFF and active_assignments(user).filter(
             role=Role.WINDOW_CLERK).exists():
         intake = _nav(request, _("窗口收件"), "cases_workbench:intake")
-        if intake.current:  # a page within the cases workbench, but not a queue
+        joint = _nav(request, _("一件事联办"), "cases_workbench:joint_queue")
+        if intake.current or joint.current:  # a page within the cases workbench, but not a queue
             workbench_nav[-1] = NavItem(workbench_nav[-1].label, workbench_nav[-1].url)
-        workbench_nav += [intake, _nav(request, _("一件事联办"), "cases_workbench:joint_queue")]
+        workbench_nav += [intake, joint]
     if signed_in and active_assignments(user).filter(role__in=CATALOGUE_ROLES).exists():
         workbench_nav.append(_nav(request, _("事项管理"), "catalogue_workbench:items"))
     if is_agent:
