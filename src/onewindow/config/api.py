@@ -24,16 +24,17 @@ def authentication_error(request: HttpRequest, exc: AuthenticationError) -> Http
 
 
 def _register_routers() -> None:
-    from onewindow.core.api import router as core_router
     from onewindow.accounts.api import router as accounts_router
-    from onewindow.catalogue.api import router as catalogue_router
     from onewindow.cases.api import router as cases_router
     from onewindow.cases.api_joint import router as joint_cases_router
+    from onewindow.catalogue.api import router as catalogue_router
+    from onewindow.complaints.api import router as complaints_router
+    from onewindow.core.api import router as core_router
+    from onewindow.evaluation.api import router as evaluation_router
     from onewindow.hall.api import router as hall_router
     from onewindow.licences.api import router as licences_router
-    from onewindow.evaluation.api import router as evaluation_router
-    from onewindow.complaints.api import router as complaints_router
     from onewindow.publicity.api import router as publicity_router
+    from onewindow.smart.api import router as smart_router
 
     api.add_router("/core/", core_router)
     api.add_router("/accounts/", accounts_router)
@@ -45,6 +46,7 @@ def _register_routers() -> None:
     api.add_router("/evaluation/", evaluation_router)
     api.add_router("/complaints/", complaints_router)
     api.add_router("/publicity/", publicity_router)
+    api.add_router("/smart/", smart_router)
 
 
 _register_routers()

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "onewindow.evaluation",
     "onewindow.complaints",
     "onewindow.publicity",
+    "onewindow.smart",
 ]
 
 MIDDLEWARE = [

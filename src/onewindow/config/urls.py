@@ -18,6 +18,7 @@ urlpatterns += i18n_patterns(
     path("cases/", include("onewindow.cases.urls")),
     path("workbench/catalogue/", include("onewindow.catalogue.urls_workbench")),
     path("workbench/cases/", include("onewindow.cases.urls_workbench")),
+    path("workbench/smart/", include("onewindow.smart.urls")),
     path("hall/", include("onewindow.hall.urls")),
     path("licences/", include("onewindow.licences.urls")),
     path("evaluation/", include("onewindow.evaluation.urls")),
