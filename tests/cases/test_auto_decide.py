@@ -47,7 +47,7 @@ def test_approved_by_the_rules_the_case_is_decided_and_completed_without_a_perso
     assert (event.actor, event.from_status, event.to_status, event.note) == (
         None, CaseStatus.SUBMITTED, CaseStatus.COMPLETED, "\n".join(EXPLANATION))
     entry = AuditEntry.objects.get(action="cases.auto_decide", object_id=str(case.pk))
-    assert entry.actor is None and "老年人优待证规则 v2" in entry.changes
+    assert entry.actor is None and "老年人优待证规则 v2" in entry.changes and EXPLANATION[0] in entry.changes
     assert Notification.objects.filter(recipient=world.citizen, subject="办件已智能审批办结").exists()
 
 

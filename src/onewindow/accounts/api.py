@@ -15,6 +15,7 @@ from onewindow.accounts.auth import api_auth
 from onewindow.accounts.choices import AccountKind
 from onewindow.accounts.models import ApiToken
 from onewindow.accounts.permissions import is_verified
+from onewindow.core.api import AUTH_ERRORS, ErrorOut, ValidationErrorOut
 from onewindow.core.errors import PermissionDenied
 
 router = Router(tags=["accounts"], auth=api_auth)
@@ -22,13 +23,6 @@ router = Router(tags=["accounts"], auth=api_auth)
 MAX_ID = 2**63 - 1
 
 
-class ErrorOut(Schema):
-    detail: str
-    field: str | None = None
-
-
-class ValidationErrorOut(Schema):
-    detail: list[dict]
 
 
 class ScopeOut(Schema):
@@ -93,7 +87,6 @@ class TokenIn(Schema):
     expires_in_days: int = Field(90, ge=1, le=services.TOKEN_MAX_DAYS)
 
 
-AUTH_ERRORS = {401: ErrorOut, 403: ErrorOut}
 
 
 def _token_out(token: ApiToken) -> dict:

@@ -24,7 +24,19 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Body, Field, File, Form, Header, Path, Query, Router, Schema, Status, UploadedFile
+from ninja import (
+    Body,
+    Field,
+    File,
+    Form,
+    Header,
+    Path,
+    Query,
+    Router,
+    Schema,
+    Status,
+    UploadedFile,
+)
 from pydantic import AfterValidator
 
 from onewindow.accounts.auth import api_auth
@@ -47,6 +59,13 @@ from onewindow.cases.models import (
 from onewindow.catalogue import selectors as catalogue_selectors
 from onewindow.catalogue.choices import CaseType
 from onewindow.catalogue.guide import choice_label
+from onewindow.core.api import (
+    ACTION_ERRORS,
+    AUTH_ERRORS,
+    READ_ERRORS,
+    ErrorOut,
+    ValidationErrorOut,
+)
 from onewindow.core.errors import InvalidInput, NotFound
 
 router = Router(tags=["cases"], auth=api_auth)
@@ -196,13 +215,6 @@ class DeliverIn(Schema):
 # --- output schemas -----------------------------------------------------------------------------
 
 
-class ErrorOut(Schema):
-    detail: str
-    field: str | None = None
-
-
-class ValidationErrorOut(Schema):
-    detail: list[dict]
 
 
 class ItemRef(Schema):
@@ -458,9 +470,6 @@ class ProgressOut(Schema):
     steps: list[ProgressStepOut]
 
 
-AUTH_ERRORS = {401: ErrorOut, 403: ErrorOut}
-READ_ERRORS = {**AUTH_ERRORS, 404: ErrorOut, 422: ValidationErrorOut}
-ACTION_ERRORS = {400: ErrorOut, **AUTH_ERRORS, 404: ErrorOut, 409: ErrorOut, 422: ValidationErrorOut}
 
 
 # --- conversion ---------------------------------------------------------------------------------

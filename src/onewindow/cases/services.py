@@ -22,6 +22,7 @@ import copy
 import datetime as dt
 import hashlib
 import json
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -60,17 +61,22 @@ from onewindow.cases.models import (
     SpecialProcedureRun,
     SupplementNotice,
 )
-from onewindow.catalogue.choices import CaseType, SpecialProcedureKind, StepKind
-from onewindow.catalogue.formdef import initial_data, validate_submission
 from onewindow.catalogue import composite as combining
-from onewindow.catalogue.choices import CompositeStatus, MemberDenialRule
+from onewindow.catalogue.choices import (
+    CaseType,
+    CompositeStatus,
+    MemberDenialRule,
+    SpecialProcedureKind,
+    StepKind,
+)
+from onewindow.catalogue.formdef import initial_data, validate_submission
 from onewindow.catalogue.models import CompositeService, ImplementationItem
 from onewindow.core import audit, files, workdays
 from onewindow.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from onewindow.core.lifecycle import Lifecycle, Transition
 from onewindow.core.notifications import notify
 from onewindow.core.periodic import sweep
-from onewindow.core.text import listing
+from onewindow.core.text import clean_text, listing
 
 MATERIAL_PURPOSE = "case_material"
 MAX_FILES_PER_MATERIAL = 20
@@ -204,13 +210,7 @@ def _tell_applicant(case: Case, subject: str, body: str) -> None:
     notify(recipient=case.applicant, subject=subject, body=body, channels=channels, kind="case")
 
 
-def _text(value: Any, *, field: str, message: str, max_length: int = MAX_TEXT, required: bool = True) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if not text and required:
-        raise InvalidInput(message, field=field)
-    if len(text) > max_length:
-        raise InvalidInput(_("内容过长（不超过 %(n)s 字）。") % {"n": max_length}, field=field)
-    return text
+_text = partial(clean_text, max_length=MAX_TEXT)
 
 
 def _materials(case: Case) -> dict[str, dict[str, Any]]:
@@ -1010,13 +1010,14 @@ def case_auto_decide(*, case: Case) -> Case:
     if verdict.outcome not in (Decision.APPROVED, Decision.DENIED):
         transition = CASE_LIFECYCLE.check("auto_check", state=locked.status, actor=None, obj=locked)
         locked.save(update_fields=["auto_checked_at"])
-        _record(locked, None, transition.action, locked.status, note=explanation, rule_set=verdict.rule_set)
+        _record(locked, None, transition.action, locked.status, note=explanation, rule_set=verdict.rule_set,
+                explanation=verdict.explanation)
         return locked
     transition = CASE_LIFECYCLE.check("auto_decide", state=locked.status, actor=None, obj=locked)
     basis = locked.version.content.get("legal_basis") or verdict.rule_set
     before = _decide_at_once(locked, None, transition, verdict.outcome, explanation, explanation, basis)
     _record(locked, None, transition.action, before, note=explanation, decision=verdict.outcome,
-            rule_set=verdict.rule_set, result_number=locked.result_number)
+            rule_set=verdict.rule_set, explanation=verdict.explanation, result_number=locked.result_number)
     _tell_applicant(locked, _("办件已智能审批办结"), _("您的申请 %(number)s 已按审批规则自动办结：%(decision)s。")
                     % {"number": locked.number, "decision": locked.get_decision_display()})
     return locked

@@ -19,6 +19,7 @@ from onewindow.catalogue.models import ImplementationItem
 from onewindow.complaints import selectors, services
 from onewindow.complaints.choices import Kind, Source
 from onewindow.complaints.models import Complaint, RoutingRule, Topic
+from onewindow.core.api import ACTION_ERRORS, ErrorOut, ValidationErrorOut
 from onewindow.core.errors import InvalidInput
 from onewindow.core.models import Department, Region
 
@@ -27,24 +28,9 @@ router = Router(tags=["complaints"], auth=api_auth)
 MAX_ID = 2**63 - 1
 
 
-class ErrorOut(Schema):
-    detail: str
-    field: str | None = None
 
 
-class ValidationErrorOut(Schema):
-    detail: list[dict]
-
-
-ERRORS = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ValidationErrorOut,
-    429: ErrorOut,
-}
+ERRORS = {**ACTION_ERRORS, 429: ErrorOut}
 
 
 class ComplaintIn(Schema):

@@ -57,6 +57,7 @@ from onewindow.core.lifecycle import Lifecycle, Transition
 from onewindow.core.models import Department, Region
 from onewindow.core.notifications import notify
 from onewindow.core.periodic import sweep
+from onewindow.core.text import clean_text
 from onewindow.publicity.anonymise import anonymise
 
 MAX_TITLE = 100
@@ -188,17 +189,7 @@ COMPLAINT_LIFECYCLE = Lifecycle(
 # --- input --------------------------------------------------------------------------------------------
 
 
-def _text(
-    value: Any, *, field: str, message: str, max_length: int, required: bool = True
-) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if required and not text:
-        raise InvalidInput(message, field=field)
-    if len(text) > max_length:
-        raise InvalidInput(
-            _("内容过长（不超过 %(n)s 字）。") % {"n": max_length}, field=field
-        )
-    return text
+_text = clean_text
 
 
 def _coordinate(value: Any, field: str, limit: int) -> Decimal | None:

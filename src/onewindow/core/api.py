@@ -20,7 +20,12 @@ from pydantic import WithJsonSchema
 from onewindow.core.choices import RegionLevel
 from onewindow.core.identifiers import parse_id_number, parse_uscc, upgrade_id_number_15
 from onewindow.core.models import Department, Region
-from onewindow.core.selectors.regions import departments_visible_to, region_ancestors, region_get, regions_list
+from onewindow.core.selectors.regions import (
+    departments_visible_to,
+    region_ancestors,
+    region_get,
+    regions_list,
+)
 
 router = Router(tags=["core"])
 
@@ -44,11 +49,21 @@ register_converter(_AnyText, "ow_any_text")
 
 
 class ErrorOut(Schema):
+    """A refusal: why, in the caller's language, and the input field it concerns, if one."""
+
     detail: str
+    field: str | None = None
 
 
 class ValidationErrorOut(Schema):
     detail: list[dict[str, Any]]
+
+
+# The error answers every app's API declares: not signed in / not allowed; not found or a
+# malformed request; and for actions also bad input and a state that does not allow it.
+AUTH_ERRORS = {401: ErrorOut, 403: ErrorOut}
+READ_ERRORS = {**AUTH_ERRORS, 404: ErrorOut, 422: ValidationErrorOut}
+ACTION_ERRORS = {400: ErrorOut, **AUTH_ERRORS, 404: ErrorOut, 409: ErrorOut, 422: ValidationErrorOut}
 
 
 class RegionOut(Schema):

@@ -100,7 +100,8 @@ def shell(request: HttpRequest) -> dict:
             workbench_nav[-1] = NavItem(workbench_nav[-1].label, workbench_nav[-1].url)
         workbench_nav += [intake, joint]
     if signed_in and active_assignments(user).filter(role__in=CATALOGUE_ROLES).exists():
-        workbench_nav.append(_nav(request, _("事项管理"), "catalogue_workbench:items"))
+        workbench_nav += [_nav(request, _("事项管理"), "catalogue_workbench:items"),
+                          _nav(request, _("智能审批规则"), "smart:items")]
     if is_agent:
         workbench_nav += [_nav(request, _("代办申报"), "cases:agent_file"), _nav(request, _("我的办件"), "cases:mine")]
     hall_roles = set()

@@ -16,6 +16,7 @@ Real-name bad reviews must be called back before the item closes (100% 回访); 
 """
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -40,6 +41,7 @@ from onewindow.core.errors import DomainError, InvalidInput, NotFound, Permissio
 from onewindow.core.lifecycle import Lifecycle, Transition
 from onewindow.core.notifications import notify
 from onewindow.core.periodic import sweep
+from onewindow.core.text import clean_text
 from onewindow.evaluation.choices import (
     BAD_LEVELS,
     OFFLINE_INDICATORS,
@@ -192,22 +194,7 @@ RECTIFICATION_LIFECYCLE = Lifecycle(
 # --- input ------------------------------------------------------------------------------------------
 
 
-def _text(
-    value: Any,
-    *,
-    field: str,
-    message: str,
-    max_length: int = MAX_TEXT,
-    required: bool = True,
-) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if required and not text:
-        raise InvalidInput(message, field=field)
-    if len(text) > max_length:
-        raise InvalidInput(
-            _("内容过长（不超过 %(n)s 字）。") % {"n": max_length}, field=field
-        )
-    return text
+_text = partial(clean_text, max_length=MAX_TEXT)
 
 
 def _level(value: Any, field: str = "level") -> int:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from onewindow.accounts.auth import api_auth
+from onewindow.core.api import ACTION_ERRORS, ErrorOut, ValidationErrorOut
 from onewindow.core.errors import InvalidInput, NotFound
 from onewindow.hall import selectors, services
 from onewindow.hall.models import Appointment, QueueTicket
@@ -28,16 +29,9 @@ EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(2200, 12, 31)
 
 
-class ErrorOut(Schema):
-    detail: str
-    field: str | None = None
 
 
-class ValidationErrorOut(Schema):
-    detail: list[dict]
-
-
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ValidationErrorOut}
+ERRORS = ACTION_ERRORS
 
 
 class SlotOut(Schema):

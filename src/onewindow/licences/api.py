@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Path, Query, Router, Schema, Status, UploadedFile
 
 from onewindow.accounts.auth import api_auth
+from onewindow.core.api import ACTION_ERRORS, ErrorOut, ValidationErrorOut
 from onewindow.core.errors import NotFound
 from onewindow.core.models import Department
 from onewindow.licences import imports, ratelimit, selectors, services
@@ -28,23 +29,9 @@ TYPE_CODE = r"^[a-z0-9][a-z0-9_-]{0,49}$"
 USCC = r"^[0-9A-Z]{18}$"
 
 
-class ErrorOut(Schema):
-    detail: str
-    field: str | None = None
 
 
-class ValidationErrorOut(Schema):
-    detail: list[dict]
-
-
-ERRORS = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ValidationErrorOut,
-}
+ERRORS = ACTION_ERRORS
 PUBLIC_ERRORS = {400: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut, 429: ErrorOut}
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from onewindow.accounts.auth import api_auth
+from onewindow.core.api import ACTION_ERRORS, ErrorOut, ValidationErrorOut
 from onewindow.core.errors import InvalidInput
 from onewindow.core.models import Department
 from onewindow.publicity import opendata, selectors, services
@@ -22,23 +23,9 @@ router = Router(tags=["publicity"], auth=api_auth)
 MAX_ID = 2**63 - 1
 
 
-class ErrorOut(Schema):
-    detail: str
-    field: str | None = None
 
 
-class ValidationErrorOut(Schema):
-    detail: list[dict]
-
-
-ERRORS = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ValidationErrorOut,
-}
+ERRORS = ACTION_ERRORS
 
 
 class DecisionOut(Schema):

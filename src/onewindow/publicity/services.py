@@ -12,6 +12,7 @@ its due date is flagged once (the department's administrators are told; supervis
 """
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -33,6 +34,7 @@ from onewindow.core.lifecycle import Lifecycle, Transition
 from onewindow.core.models import Department
 from onewindow.core.notifications import notify
 from onewindow.core.periodic import sweep
+from onewindow.core.text import clean_text
 from onewindow.publicity.anonymise import anonymise, mask_name
 from onewindow.publicity.choices import DecisionKind, HolderKind, PublicationStatus
 from onewindow.publicity.models import Publication
@@ -88,22 +90,7 @@ def _due(
     return shifted.date, shifted.confirmed
 
 
-def _text(
-    value: Any,
-    *,
-    field: str,
-    message: str,
-    max_length: int = MAX_TEXT,
-    required: bool = True,
-) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if required and not text:
-        raise InvalidInput(message, field=field)
-    if len(text) > max_length:
-        raise InvalidInput(
-            _("内容过长（不超过 %(n)s 字）。") % {"n": max_length}, field=field
-        )
-    return text
+_text = partial(clean_text, max_length=MAX_TEXT)
 
 
 def _facts(publication: Publication) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from ninja import Field, Path, Router, Schema, Status
 
 from onewindow.accounts.auth import api_auth
+from onewindow.core.api import ACTION_ERRORS
 from onewindow.smart import selectors, services
 from onewindow.smart.choices import Outcome, RuleSetStatus
 from onewindow.smart.decisions import run_examples
@@ -25,23 +26,9 @@ MAX_ID = 2**63 - 1
 IMPL_CODE = r"^[0-9A-Za-z-]{1,36}$"
 
 
-class ErrorOut(Schema):
-    detail: str
-    field: str | None = None
 
 
-class ValidationErrorOut(Schema):
-    detail: list[dict]
-
-
-ERRORS = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ValidationErrorOut,
-}
+ERRORS = ACTION_ERRORS
 
 
 class RuleSetOut(Schema):

@@ -27,9 +27,10 @@ class Command(BaseCommand):
         self.stdout.write(_("事项目录：%(counts)s") % {"counts": catalogue})
         self.stdout.write(_("演示办件：%(counts)s") % {"counts": cases_demo.load()})
         self.stdout.write(_("办事大厅：%(counts)s") % {"counts": hall_demo.load()})
+        # After the smart items: their demo people hold licences too.
+        self.stdout.write(_("智能审批事项：%(counts)s") % {"counts": smart_demo.load()})
         self.stdout.write(_("电子证照：%(counts)s") % {"counts": licences_demo.load()})
         self.stdout.write(_("咨询投诉：%(counts)s") % {"counts": complaints_demo.load()})
-        self.stdout.write(_("智能审批事项：%(counts)s") % {"counts": smart_demo.load()})
         if quiet_logins:
             return
         self.stdout.write("")
