@@ -224,7 +224,7 @@ class ItemRef(Schema):
     case_type_label: str
 
 
-class DepartmentRef(Schema):
+class CaseDepartmentRef(Schema):
     id: int
     name: str = Field(description="受理单位名称 (GB/T 39046 §6.3)")
     uscc: str = Field(description="受理单位统一社会信用代码")
@@ -242,7 +242,7 @@ class CaseOut(Schema):
     status: str = Field(description="Case status code")
     status_label: str
     item: ItemRef
-    department: DepartmentRef
+    department: CaseDepartmentRef
     region_code: str = Field(description="行政区划 (GB/T 2260)")
     applicant: PersonRef = Field(description="申请者")
     enterprise_id: int | None = Field(description="The enterprise applied for, if any")

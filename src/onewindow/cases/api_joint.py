@@ -28,7 +28,7 @@ def _joint_id() -> Any:
     return Path(..., ge=1, le=MAX_ID, description="The joint case's id")
 
 
-class StartIn(Schema):
+class JointStartIn(Schema):
     composite_code: Text = Field(description="一件事编码 of a published composite service")
 
 
@@ -109,7 +109,7 @@ def _joint(request: HttpRequest, joint_id: int) -> JointCase:
 
 
 @router.post("/", response={201: JointOut, **ACTION_ERRORS}, summary="Start one application for a composite service")
-def joint_start(request: HttpRequest, payload: StartIn):
+def joint_start(request: HttpRequest, payload: JointStartIn):
     composite = catalogue_selectors.published_composite(payload.composite_code)
     return Status(201, _out(services.joint_start(actor=request.auth, composite_service=composite)))
 

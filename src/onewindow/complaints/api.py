@@ -93,7 +93,7 @@ class ComplaintOut(Schema):
     reopen_count: int
 
 
-class ProgressOut(Schema):
+class ComplaintProgressOut(Schema):
     number: str
     status: str
     status_label: str
@@ -109,12 +109,12 @@ class DispatchIn(Schema):
     promised_days: int | None = Field(None, ge=1, le=60)
 
 
-class TransferIn(Schema):
+class ComplaintTransferIn(Schema):
     department_id: int = Field(ge=1, le=MAX_ID)
     reason: str = Field(max_length=1000)
 
 
-class ExtendIn(Schema):
+class ComplaintExtendIn(Schema):
     days: int = Field(ge=1, le=60)
     reason: str = Field(max_length=1000)
 
@@ -132,7 +132,7 @@ class ReopenIn(Schema):
     reason: str = Field(max_length=1000)
 
 
-class RuleIn(Schema):
+class RoutingRuleIn(Schema):
     department_id: int = Field(ge=1, le=MAX_ID)
     priority: int = Field(100, ge=0, le=32767)
     topic: str | None = Field(None, max_length=40)
@@ -143,7 +143,7 @@ class RuleIn(Schema):
     is_active: bool = True
 
 
-class RuleOut(Schema):
+class RoutingRuleOut(Schema):
     id: int
     priority: int
     topic: str | None
@@ -312,7 +312,7 @@ def mine(request: HttpRequest) -> list[dict[str, Any]]:
 @router.get(
     "/progress",
     auth=None,
-    response={200: ProgressOut, 404: ErrorOut, 422: ValidationErrorOut},
+    response={200: ComplaintProgressOut, 404: ErrorOut, 422: ValidationErrorOut},
     summary="Progress by number and query code (no personal data)",
 )
 def progress(
@@ -425,14 +425,14 @@ def topic_save(request: HttpRequest, payload: TopicIn) -> dict[str, Any]:
 
 @router.get(
     "/rules",
-    response={200: list[RuleOut], **ERRORS},
+    response={200: list[RoutingRuleOut], **ERRORS},
     summary="Routing rules (12345 centre)",
 )
 def rules(request: HttpRequest) -> list[dict[str, Any]]:
     return [_rule_out(rule) for rule in selectors.routing_rules(request.auth)]
 
 
-def _rule_fields(payload: RuleIn) -> dict[str, Any]:
+def _rule_fields(payload: RoutingRuleIn) -> dict[str, Any]:
     return {
         "department": _department(payload.department_id),
         "priority": payload.priority,
@@ -445,8 +445,8 @@ def _rule_fields(payload: RuleIn) -> dict[str, Any]:
     }
 
 
-@router.post("/rules", response={201: RuleOut, **ERRORS}, summary="Add a routing rule")
-def rule_create(request: HttpRequest, payload: RuleIn) -> Status:
+@router.post("/rules", response={201: RoutingRuleOut, **ERRORS}, summary="Add a routing rule")
+def rule_create(request: HttpRequest, payload: RoutingRuleIn) -> Status:
     return Status(
         201,
         _rule_out(
@@ -457,11 +457,11 @@ def rule_create(request: HttpRequest, payload: RuleIn) -> Status:
 
 @router.put(
     "/rules/{rule_id}",
-    response={200: RuleOut, **ERRORS},
+    response={200: RoutingRuleOut, **ERRORS},
     summary="Change a routing rule",
 )
 def rule_update(
-    request: HttpRequest, payload: RuleIn, rule_id: int = Path(..., ge=1, le=MAX_ID)
+    request: HttpRequest, payload: RoutingRuleIn, rule_id: int = Path(..., ge=1, le=MAX_ID)
 ) -> dict:
     rule = selectors.routing_rule(request.auth, rule_id)
     return _rule_out(
@@ -565,7 +565,7 @@ def dispatch(
 )
 def transfer(
     request: HttpRequest,
-    payload: TransferIn,
+    payload: ComplaintTransferIn,
     complaint_id: int = Path(..., ge=1, le=MAX_ID),
 ) -> dict:
     return _act(
@@ -584,7 +584,7 @@ def transfer(
 )
 def extend(
     request: HttpRequest,
-    payload: ExtendIn,
+    payload: ComplaintExtendIn,
     complaint_id: int = Path(..., ge=1, le=MAX_ID),
 ) -> dict:
     return _act(

@@ -25,6 +25,7 @@ def authentication_error(request: HttpRequest, exc: AuthenticationError) -> Http
 
 def _register_routers() -> None:
     from onewindow.accounts.api import router as accounts_router
+    from onewindow.analytics.api import router as analytics_router
     from onewindow.cases.api import router as cases_router
     from onewindow.cases.api_joint import router as joint_cases_router
     from onewindow.catalogue.api import router as catalogue_router
@@ -35,6 +36,7 @@ def _register_routers() -> None:
     from onewindow.licences.api import router as licences_router
     from onewindow.publicity.api import router as publicity_router
     from onewindow.smart.api import router as smart_router
+    from onewindow.supervision.api import router as supervision_router
 
     api.add_router("/core/", core_router)
     api.add_router("/accounts/", accounts_router)
@@ -42,6 +44,8 @@ def _register_routers() -> None:
     api.add_router("/cases/", cases_router)
     api.add_router("/joint-cases/", joint_cases_router)
     api.add_router("/hall/", hall_router)
+    api.add_router("/supervision/", supervision_router)
+    api.add_router("/analytics/", analytics_router)
     api.add_router("/licences/", licences_router)
     api.add_router("/evaluation/", evaluation_router)
     api.add_router("/complaints/", complaints_router)

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "onewindow.cases",
     "onewindow.hall",
     "onewindow.licences",
+    "onewindow.supervision",
+    "onewindow.analytics",
     "onewindow.evaluation",
     "onewindow.complaints",
     "onewindow.publicity",

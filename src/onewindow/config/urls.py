@@ -20,6 +20,8 @@ urlpatterns += i18n_patterns(
     path("workbench/cases/", include("onewindow.cases.urls_workbench")),
     path("workbench/smart/", include("onewindow.smart.urls")),
     path("hall/", include("onewindow.hall.urls")),
+    path("supervision/", include("onewindow.supervision.urls")),
+    path("analytics/", include("onewindow.analytics.urls")),
     path("licences/", include("onewindow.licences.urls")),
     path("evaluation/", include("onewindow.evaluation.urls")),
     path("complaints/", include("onewindow.complaints.urls")),

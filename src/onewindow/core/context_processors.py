@@ -130,6 +130,11 @@ def shell(request: HttpRequest) -> dict:
         "supervision_nav": [
             _nav(request, _("监察首页"), "core:supervision", exact=True),
             _nav(request, _("预警"), "supervision:warnings"),
+            _nav(request, _("督办"), "supervision:items"),
+            _nav(request, _("否定报备"), "supervision:denials"),
+            _nav(request, _("抽查"), "supervision:spot_checks"),
+            _nav(request, _("绩效"), "supervision:performance"),
+            _nav(request, _("数据分析"), "analytics:dashboard"),
             _nav(request, _("工作台"), "core:workbench", exact=True),
         ],
         "login_url": _url("accounts:login"),

@@ -54,7 +54,7 @@ class VisitRatingIn(RatingIn):
     )
 
 
-class ChangeIn(Schema):
+class RatingChangeIn(Schema):
     level: int = Field(ge=1, le=5)
     indicators: dict[str, int] = Field(default_factory=dict)
     comment: str = Field("", max_length=1000)
@@ -134,7 +134,7 @@ class RectificationOut(Schema):
     call_backs: list[CallBackOut]
 
 
-class FigureOut(Schema):
+class SatisfactionFigureOut(Schema):
     key: int | None
     name: str
     total: int
@@ -278,7 +278,7 @@ def mine(request: HttpRequest) -> list[dict[str, Any]]:
 )
 def change(
     request: HttpRequest,
-    payload: ChangeIn,
+    payload: RatingChangeIn,
     evaluation_id: int = Path(..., ge=1, le=MAX_ID),
 ) -> dict:
     evaluation = selectors.my_evaluation(request.auth, evaluation_id)
@@ -433,7 +433,7 @@ def rectification_decide_appeal(
 
 
 @router.get(
-    "/figures", response={200: list[FigureOut], **ERRORS}, summary="Figures in my scope"
+    "/figures", response={200: list[SatisfactionFigureOut], **ERRORS}, summary="Figures in my scope"
 )
 def figures(
     request: HttpRequest,
@@ -448,7 +448,7 @@ def figures(
 @router.get(
     "/public-figures",
     auth=None,
-    response={200: list[FigureOut], **PUBLIC_ERRORS},
+    response={200: list[SatisfactionFigureOut], **PUBLIC_ERRORS},
     summary="Public satisfaction figures per department or item",
 )
 def public_figures(

@@ -69,7 +69,7 @@ class IssueIn(Schema):
     legacy_number: str = Field("", max_length=100)
 
 
-class ChangeIn(Schema):
+class LicenceChangeIn(Schema):
     fields: dict[str, Any] = Field(default_factory=dict)
     holder_name: str | None = Field(None, max_length=200)
     case_number: str = Field("", max_length=50)
@@ -389,7 +389,7 @@ def department_detail(
     summary="变更: a new version",
 )
 def change(
-    request: HttpRequest, payload: ChangeIn, number: str = Path(..., pattern=NUMBER)
+    request: HttpRequest, payload: LicenceChangeIn, number: str = Path(..., pattern=NUMBER)
 ) -> dict[str, Any]:
     licence = selectors.department_licence(request.auth, number)
     return _out(

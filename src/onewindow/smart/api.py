@@ -64,7 +64,7 @@ class RuleSetIn(Schema):
     change_note: str | None = Field(None, max_length=2000)
 
 
-class StartIn(Schema):
+class RuleSetStartIn(Schema):
     change_note: str = Field("", max_length=2000)
 
 
@@ -115,7 +115,7 @@ def list_rule_sets(request: HttpRequest, impl_code: str = Path(..., pattern=IMPL
 )
 def start_rule_set(
     request: HttpRequest,
-    payload: StartIn | None = None,
+    payload: RuleSetStartIn | None = None,
     impl_code: str = Path(..., pattern=IMPL_CODE),
 ):
     item = selectors.smart_item(request.auth, impl_code=impl_code)
