@@ -98,10 +98,8 @@ def test_a_hotline_call_goes_to_the_department_is_answered_and_rated(
     page, asgi_live_server, demo_data, open_page
 ):
     base = asgi_live_server.url
-    counts = off_the_loop(
-        complaints_demo.load
-    )  # the city's 12345 centre and its categories
-    assert counts["centres"] == 1 and counts["topics"] >= 3
+    # `onewindow demo` opened the city's 12345 centre and its categories: loading again adds nothing.
+    assert off_the_loop(complaints_demo.load) == {"centres": 0, "topics": 0, "rules": 0}
     # The platform administrator may work the hotline screen.
     login_as_role(page, base, login("admin"))
     page.goto(f"{base}/complaints/hotline/")
