@@ -235,3 +235,16 @@ def test_the_joint_api_from_application_to_acceptance_scoped_like_the_web(world,
     assert {m["status"] for m in body["members"]} == {CaseStatus.IN_REVIEW}
     again = clerk.post(f"/api/joint-cases/{joint_id}/accept")
     assert again.status_code == 409
+
+
+def test_a_member_refused_on_its_own_leaves_the_rest_to_be_accepted_and_counts_as_not_granted(
+        world, offered, deciders):
+    joint = services.joint_submit(actor=world.citizen, joint=filled(world, offered()), idempotency_key="joint-refuse-01")
+    first, second = Case.objects.filter(joint=joint).order_by("pk")
+    services.case_refuse(actor=world.clerk, case=second, reasons="不属于本机关职权", basis="行政许可法第三十二条")
+
+    joint = services.joint_accept(actor=world.clerk, joint=joint)
+    assert [case.status for case in Case.objects.filter(joint=joint).order_by("pk")] == [
+        CaseStatus.IN_REVIEW, CaseStatus.NOT_ACCEPTED]
+    decide(first, deciders, Decision.APPROVED)
+    assert JointCase.objects.get(pk=joint.pk).status == JointStatus.PARTIAL

@@ -1299,8 +1299,12 @@ def joint_accept(*, actor: Any, joint: JointCase) -> JointCase:
         raise PermissionDenied(_("只有牵头部门的窗口人员可以受理联办件。"))
     if locked.status != JointStatus.SUBMITTED:
         raise DomainError(_("该联办件不在待受理状态。"))
-    for case in _joint_members(locked):
-        case_accept(actor=actor, case=case)
+    members = _joint_members(locked)
+    if all(case.status in MEMBER_ENDS for case in members):
+        raise DomainError(_("联办件的全部事项都已不予受理或撤回，无可受理的事项。"))
+    for case in members:
+        if case.status not in MEMBER_ENDS:  # a member refused or withdrawn on its own stays so
+            case_accept(actor=actor, case=case)
     now = timezone.now()
     locked.accepted_at = now
     locked.accepted_by = actor
