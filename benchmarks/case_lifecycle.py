@@ -52,9 +52,9 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parents[1]
+from harness import free_port, percentile, run_child, setup_django
+
 ITEMS = 4
 CLIENTS = 8
 WORKERS = 4
@@ -94,19 +94,9 @@ def _multipart(fields: dict[str, str], filename: str, content: bytes) -> tuple[b
     return b"".join(lines), f"multipart/form-data; boundary={boundary}"
 
 
-def _percentile(samples: list[float], share: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
-
 
 # --- the child: one database ----------------------------------------------------------------------
 
-
-def _setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onewindow.config.settings")
-    import django
-
-    django.setup()
 
 
 def _item_content(name: str) -> dict:
@@ -700,11 +690,6 @@ def sqlite_ceiling(recorded: dict, http_rate: float, draft_rate: float) -> dict:
 # --- (a) the HTTP load -----------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def _cpu_seconds(pid: int) -> tuple[float, float]:
     """(own, reaped children) CPU seconds of a process, from /proc."""
@@ -863,7 +848,7 @@ def run_load(world: dict, port: int, clients: int, draft_seconds: float, seconds
         "lifecycles_per_s": lifecycles / life_elapsed,
         "lifecycles": lifecycles,
         "lifecycle_seconds": life_elapsed,
-        "latency": {action: {"p50": statistics.median(values), "p99": _percentile(values, 0.99), "n": len(values)}
+        "latency": {action: {"p50": statistics.median(values), "p99": percentile(values, 0.99), "n": len(values)}
                     for action, values in samples.items()},
         "cpu_ms_per_draft": per(draft_cpu, life_cpu, drafts),
         "cpu_ms_per_lifecycle": per(life_cpu, life_cpu_end, lifecycles),
@@ -872,7 +857,7 @@ def run_load(world: dict, port: int, clients: int, draft_seconds: float, seconds
 
 
 def http_figures(world: dict, args) -> dict:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "onewindow.config.asgi:application", "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(args.workers), "--lifespan", "off", "--no-access-log",
@@ -898,7 +883,7 @@ def http_figures(world: dict, args) -> dict:
 
 
 def child(args) -> None:
-    _setup_django()
+    setup_django()
     from django.core.management import call_command
     from django.db import connection
 
@@ -934,38 +919,10 @@ def child(args) -> None:
 
 
 def _run(backend: str, args) -> dict:
-    data_dir = tempfile.mkdtemp(prefix="ow-bench-cases-")
-    env = {**os.environ, "ONEWINDOW_DATA_DIR": data_dir, "ONEWINDOW_HTTPS": "0",
-           "DJANGO_SETTINGS_MODULE": "onewindow.config.settings", "PYTHONPATH": str(ROOT / "src")}
-    env.pop("REDIS_URL", None)
-    database = None
-    if backend == "postgres":
-        import psycopg
-
-        base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-        database = f"ow_bench_cases_{os.getpid()}"
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{database}"')
-        parts = urlsplit(base)
-        env["DATABASE_URL"] = parts._replace(path=f"/{database}").geturl()
-    else:
-        env.pop("DATABASE_URL", None)
-    command = [sys.executable, __file__, "--child", "--clients", str(args.clients), "--workers", str(args.workers),
-               "--seconds", str(args.seconds), "--draft-seconds", str(args.draft_seconds), "--items", str(args.items),
-               *(["--skip-ceiling"] if args.skip_ceiling else [])]
-    try:
-        result = subprocess.run(command, env=env, capture_output=True, text=True)
-        sys.stdout.write("".join(line + "\n" for line in result.stdout.splitlines() if not line.startswith("FIGURES ")))
-        if result.returncode != 0:
-            sys.stderr.write(result.stderr[-5000:])
-            raise SystemExit(f"{backend} run failed")
-        line = next(line for line in result.stdout.splitlines() if line.startswith("FIGURES "))
-        return json.loads(line.removeprefix("FIGURES "))
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
-        if database:
-            with psycopg.connect(base, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    return run_child(__file__, backend, "cases", [
+        "--clients", str(args.clients), "--workers", str(args.workers), "--seconds", str(args.seconds),
+        "--draft-seconds", str(args.draft_seconds), "--items", str(args.items),
+        *(["--skip-ceiling"] if args.skip_ceiling else [])])
 
 
 def _report(backend: str, f: dict, args) -> None:

@@ -27,28 +27,20 @@ before and after. The last line printed holds the figures of every database.
 import argparse
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parents[1]
+from harness import free_port, percentile, run_child
+
 CLIENTS = 8
 WORKERS = 4
 SECONDS = 15.0
 GOAL_INTAKE, GOAL_P95 = 300.0, 20.0
 
-
-def _percentile(samples: list[float], share: float) -> float:
-    if not samples:
-        return float("nan")
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 # --- the child: one database ----------------------------------------------------------------------
@@ -203,22 +195,17 @@ def run_load(world: dict, port: int, clients: int, seconds: float) -> dict:
     return {
         "intake_per_s": count / intake_seconds,
         "intake": count,
-        "intake_p50": _percentile(intake_latency, 0.5),
-        "intake_p95": _percentile(intake_latency, 0.95),
+        "intake_p50": percentile(intake_latency, 0.5),
+        "intake_p95": percentile(intake_latency, 0.95),
         "lookup_per_s": lookups / seconds,
-        "lookup_p50": _percentile(lookup_latency, 0.5),
-        "lookup_p95": _percentile(lookup_latency, 0.95),
+        "lookup_p50": percentile(lookup_latency, 0.5),
+        "lookup_p95": percentile(lookup_latency, 0.95),
         "complaint_lookup_per_s": complaint_lookups / seconds,
-        "complaint_lookup_p95": _percentile(complaint_latency, 0.95),
+        "complaint_lookup_p95": percentile(complaint_latency, 0.95),
         "errors": intake_errors + lookup_errors + complaint_errors,
         "cases": len(world["cases"]),
     }
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def child(args) -> None:
@@ -244,7 +231,7 @@ def child(args) -> None:
     cases_demo.load()
     world = build_world()
     connection.close()
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             sys.executable,
@@ -284,60 +271,8 @@ def child(args) -> None:
 
 
 def _run(backend: str, args) -> dict:
-    data_dir = tempfile.mkdtemp(prefix="ow-bench-feedback-")
-    env = {
-        **os.environ,
-        "ONEWINDOW_DATA_DIR": data_dir,
-        "ONEWINDOW_HTTPS": "0",
-        "DJANGO_SETTINGS_MODULE": "onewindow.config.settings",
-        "PYTHONPATH": str(ROOT / "src"),
-    }
-    env.pop("REDIS_URL", None)
-    database = None
-    if backend == "postgres":
-        import psycopg
-
-        base = os.environ.get(
-            "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"
-        )
-        database = f"ow_bench_feedback_{os.getpid()}"
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{database}"')
-        env["DATABASE_URL"] = urlsplit(base)._replace(path=f"/{database}").geturl()
-    else:
-        env.pop("DATABASE_URL", None)
-    command = [
-        sys.executable,
-        __file__,
-        "--child",
-        "--clients",
-        str(args.clients),
-        "--workers",
-        str(args.workers),
-        "--seconds",
-        str(args.seconds),
-    ]
-    try:
-        result = subprocess.run(command, env=env, capture_output=True, text=True)
-        sys.stdout.write(
-            "".join(
-                line + "\n"
-                for line in result.stdout.splitlines()
-                if not line.startswith("FIGURES ")
-            )
-        )
-        if result.returncode != 0:
-            sys.stderr.write(result.stderr[-5000:])
-            raise SystemExit(f"{backend} run failed")
-        line = next(
-            line for line in result.stdout.splitlines() if line.startswith("FIGURES ")
-        )
-        return json.loads(line.removeprefix("FIGURES "))
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
-        if database:
-            with psycopg.connect(base, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    return run_child(__file__, backend, "feedback", ["--clients", str(args.clients), "--workers", str(args.workers),
+                                                    "--seconds", str(args.seconds)])
 
 
 def main() -> None:

@@ -29,7 +29,6 @@ import json
 import multiprocessing
 import os
 import random
-import shutil
 import socket
 import statistics
 import subprocess
@@ -38,7 +37,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from harness import free_port, percentile, run_child, setup_django
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -55,18 +55,6 @@ GOAL_P95_MS = 20.0
 ID_BASE = 10_000_000
 
 
-def _percentile(samples: list[float], share: float) -> float:
-    if not samples:
-        return float("nan")
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-def _setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onewindow.config.settings")
-    import django
-
-    django.setup()
 
 
 # --- (a) crypto --------------------------------------------------------------------------------------
@@ -458,11 +446,6 @@ def sample_numbers() -> tuple[list[str], set[str]]:
 # --- (c) HTTP ---------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def run_load(
     port: int, numbers: list[str], revoked: set[str], clients: int, seconds: float
@@ -515,9 +498,9 @@ def run_load(
         "per_s": len(latencies) / elapsed,
         "errors": len(errors),
         "error_sample": errors[:3],
-        "p50_ms": _percentile(latencies, 0.50),
-        "p95_ms": _percentile(latencies, 0.95),
-        "p99_ms": _percentile(latencies, 0.99),
+        "p50_ms": percentile(latencies, 0.50),
+        "p95_ms": percentile(latencies, 0.95),
+        "p99_ms": percentile(latencies, 0.99),
         "mean_ms": statistics.fmean(latencies) if latencies else float("nan"),
     }
 
@@ -530,7 +513,7 @@ def http_figures(numbers: list[str], revoked: set[str], args) -> dict:
     from django.db import connection
 
     connection.close()
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "ONEWINDOW_LICENCE_VERIFY_PER_MINUTE": "1000000000",
@@ -574,7 +557,7 @@ def http_figures(numbers: list[str], revoked: set[str], args) -> dict:
 
 
 def child(args) -> None:
-    _setup_django()
+    setup_django()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
@@ -588,66 +571,8 @@ def child(args) -> None:
 
 
 def _run(backend: str, args) -> dict:
-    data_dir = tempfile.mkdtemp(prefix="ow-bench-licences-")
-    env = {
-        **os.environ,
-        "ONEWINDOW_DATA_DIR": data_dir,
-        "ONEWINDOW_HTTPS": "0",
-        "DJANGO_SETTINGS_MODULE": "onewindow.config.settings",
-        "PYTHONPATH": str(ROOT / "src"),
-    }
-    env.pop("REDIS_URL", None)
-    database = base = None
-    if backend == "postgres":
-        import psycopg
-
-        base = os.environ.get(
-            "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"
-        )
-        database = f"ow_bench_licences_{os.getpid()}"
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{database}"')
-        env["DATABASE_URL"] = urlsplit(base)._replace(path=f"/{database}").geturl()
-    else:
-        env.pop("DATABASE_URL", None)
-    command = [
-        sys.executable,
-        __file__,
-        "--child",
-        "--licences",
-        str(args.licences),
-        "--clients",
-        str(args.clients),
-        "--workers",
-        str(args.workers),
-        "--seconds",
-        str(args.seconds),
-    ]
-    try:
-        result = subprocess.run(
-            command, env=env, capture_output=True, text=True, check=False
-        )
-        sys.stdout.write(
-            "".join(
-                line + "\n"
-                for line in result.stdout.splitlines()
-                if not line.startswith("FIGURES ")
-            )
-        )
-        if result.returncode != 0:
-            sys.stderr.write(result.stderr[-5000:])
-            raise SystemExit(f"{backend} run failed")
-        line = next(
-            line for line in result.stdout.splitlines() if line.startswith("FIGURES ")
-        )
-        return json.loads(line.removeprefix("FIGURES "))
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
-        if database:
-            import psycopg
-
-            with psycopg.connect(base, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    return run_child(__file__, backend, "licences", ["--licences", str(args.licences), "--clients", str(args.clients),
+                                                    "--workers", str(args.workers), "--seconds", str(args.seconds)])
 
 
 def main() -> None:
@@ -670,7 +595,7 @@ def main() -> None:
     os.environ.setdefault(
         "ONEWINDOW_DATA_DIR", tempfile.mkdtemp(prefix="ow-bench-licences-crypto-")
     )
-    _setup_django()
+    setup_django()
     print(
         f"crypto: licence data files, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}",
         flush=True,

@@ -30,29 +30,23 @@ import collections
 import datetime as dt
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
-from urllib.parse import urlsplit
 
-# Run as a script, so this folder is on the path: the HTTP client, the CPU meter and the
-# percentile are those of the case-lifecycle benchmark.
+# Run as a script, so this folder is on the path: the HTTP client and the CPU meter are those
+# of the case-lifecycle benchmark.
 from case_lifecycle import (
     CpuMeter,
     HttpClient,
-    _free_port,
     _multipart,
-    _percentile,
     _png,
     _postmaster_pid,
 )
+from harness import free_port, percentile, run_child, setup_django
 
-ROOT = Path(__file__).resolve().parents[1]
 # The demo's 老年人优待证办理: its rules approve a resident of 60 or more with a local household
 # registration; the application needs two materials (ID card and photo) uploaded.
 ITEM = "老年人优待证办理"
@@ -66,12 +60,6 @@ WARMUP = 3
 GOAL_RATE, GOAL_P99 = 200.0, 100.0
 FORM = {"household": "local", "pickup": "electronic"}
 
-
-def _setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onewindow.config.settings")
-    import django
-
-    django.setup()
 
 
 def build_world(applicants: int) -> dict:
@@ -231,7 +219,7 @@ def run_load(
         "decisions": decisions,
         "seconds": elapsed,
         "p50": statistics.median(samples),
-        "p99": _percentile(samples, 0.99),
+        "p99": percentile(samples, 0.99),
         "cpu_ms_per_decision": {
             key: 1000 * (run_cpu_end[key] - run_cpu[key]) / max(decisions, 1)
             for key in run_cpu
@@ -243,7 +231,7 @@ def run_load(
 
 
 def child(args) -> None:
-    _setup_django()
+    setup_django()
     from django.core.management import call_command
     from django.db import connection
 
@@ -253,7 +241,7 @@ def child(args) -> None:
         call_command("demo", quiet_logins=True, verbosity=0, stdout=devnull)
     world = build_world(args.applicants)
     connection.close()
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             sys.executable,
@@ -296,66 +284,9 @@ def child(args) -> None:
 
 
 def _run(backend: str, args) -> dict:
-    data_dir = tempfile.mkdtemp(prefix="ow-bench-smart-")
-    env = {
-        **os.environ,
-        "ONEWINDOW_DATA_DIR": data_dir,
-        "ONEWINDOW_HTTPS": "0",
-        "DJANGO_SETTINGS_MODULE": "onewindow.config.settings",
-        "PYTHONPATH": str(ROOT / "src"),
-    }
-    env.pop("REDIS_URL", None)
-    database = None
-    if backend == "postgres":
-        import psycopg
-
-        base = os.environ.get(
-            "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"
-        )
-        database = f"ow_bench_smart_{os.getpid()}"
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{database}"')
-        env["DATABASE_URL"] = urlsplit(base)._replace(path=f"/{database}").geturl()
-    else:
-        env.pop("DATABASE_URL", None)
-    command = [
-        sys.executable,
-        __file__,
-        "--child",
-        "--clients",
-        str(args.clients),
-        "--workers",
-        str(args.workers),
-        "--seconds",
-        str(args.seconds),
-        "--draft-seconds",
-        str(args.draft_seconds),
-        "--applicants",
-        str(args.applicants),
-    ]
-    try:
-        result = subprocess.run(
-            command, env=env, capture_output=True, text=True, check=False
-        )
-        sys.stdout.write(
-            "".join(
-                line + "\n"
-                for line in result.stdout.splitlines()
-                if not line.startswith("FIGURES ")
-            )
-        )
-        if result.returncode != 0:
-            sys.stderr.write(result.stderr[-5000:])
-            raise SystemExit(f"{backend} run failed")
-        line = next(
-            line for line in result.stdout.splitlines() if line.startswith("FIGURES ")
-        )
-        return json.loads(line.removeprefix("FIGURES "))
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
-        if database:
-            with psycopg.connect(base, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    return run_child(__file__, backend, "smart", ["--clients", str(args.clients), "--workers", str(args.workers),
+                                                 "--seconds", str(args.seconds), "--draft-seconds", str(args.draft_seconds),
+                                                 "--applicants", str(args.applicants)])
 
 
 def _report(backend: str, f: dict) -> None:

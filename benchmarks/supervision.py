@@ -40,15 +40,10 @@ import datetime as dt
 import json
 import os
 import random
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
-from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parents[1]
+from harness import percentile, run_child, setup_django
+
 CASES = {"postgres": 10_000_000, "sqlite": 1_000_000}
 CITIES = 4
 DEPARTMENTS = 20
@@ -62,17 +57,6 @@ GOALS_MS = {"list": 50.0, "board": 200.0, "dashboard": 200.0}
 SEED = 20261204
 WEEK = dt.timedelta(days=7)
 
-
-def _setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onewindow.config.settings")
-    import django
-
-    django.setup()
-
-
-def _percentile(samples: list[float], share: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def _item_content(name: str) -> dict:
@@ -504,8 +488,8 @@ def measure(world: dict, requests: int) -> dict:
             if attempt >= WARMUP:  # the first requests fill caches and plans
                 samples.append(elapsed)
         latency[name] = {
-            "p50": _percentile(samples, 0.5),
-            "p95": _percentile(samples, 0.95),
+            "p50": percentile(samples, 0.5),
+            "p95": percentile(samples, 0.95),
         }
     return {
         "first_sweep_seconds": first_sweep,
@@ -515,7 +499,7 @@ def measure(world: dict, requests: int) -> dict:
 
 
 def child(args) -> None:
-    _setup_django()
+    setup_django()
     from django.core.management import call_command
     from django.urls import get_resolver
 
@@ -555,59 +539,7 @@ def child(args) -> None:
 
 
 def _run(backend: str, args, cases: int) -> dict:
-    data_dir = tempfile.mkdtemp(prefix="ow-bench-supervision-")
-    env = {
-        **os.environ,
-        "ONEWINDOW_DATA_DIR": data_dir,
-        "ONEWINDOW_HTTPS": "0",
-        "DJANGO_SETTINGS_MODULE": "onewindow.config.settings",
-        "PYTHONPATH": str(ROOT / "src"),
-    }
-    env.pop("REDIS_URL", None)
-    database = base = None
-    if backend == "postgres":
-        import psycopg
-
-        base = os.environ.get(
-            "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"
-        )
-        database = f"ow_bench_supervision_{os.getpid()}"
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{database}"')
-        env["DATABASE_URL"] = urlsplit(base)._replace(path=f"/{database}").geturl()
-    else:
-        env.pop("DATABASE_URL", None)
-    command = [
-        sys.executable,
-        __file__,
-        "--child",
-        "--cases",
-        str(cases),
-        "--requests",
-        str(args.requests),
-    ]
-    try:
-        # The child's progress is shown as it happens; its figures come on the FIGURES line.
-        figures = None
-        with subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, text=True
-        ) as child_process:
-            for line in child_process.stdout:
-                if line.startswith("FIGURES "):
-                    figures = json.loads(line.removeprefix("FIGURES "))
-                else:
-                    sys.stdout.write(line)
-                    sys.stdout.flush()
-        if child_process.returncode != 0 or figures is None:
-            raise SystemExit(f"{backend} run failed")
-        return figures
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
-        if database:
-            import psycopg
-
-            with psycopg.connect(base, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    return run_child(__file__, backend, "supervision", ["--cases", str(cases), "--requests", str(args.requests)])
 
 
 def main() -> None:
