@@ -6,6 +6,7 @@ import time
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from onewindow.accounts.services import api_token_create
 from onewindow.complaints import antibot
@@ -107,21 +108,21 @@ def test_hotline_to_department_to_answer_to_rating(client_as, hotline, world):
     complaint = Complaint.objects.get()
     assert complaint.source == "hotline" and complaint.status == "received"
     dispatched = operator.post(
-        f"/complaints/work/{complaint.pk}/dispatch/", {"department": world.market.pk}
+        reverse("complaints:work_action", args=[complaint.pk, "dispatch"]), {"department": world.market.pk}
     )
     assert dispatched.status_code == 302
     department = client_as(hotline.market_staff)
-    assert complaint.number in department.get("/complaints/work/").content.decode()
+    assert complaint.number in department.get(reverse("complaints:work")).content.decode()
     extended = department.post(
-        f"/complaints/work/{complaint.pk}/extend/", {"days": "2", "reason": "需调查"}
+        reverse("complaints:work_action", args=[complaint.pk, "extend"]), {"days": "2", "reason": "需调查"}
     )
     assert extended.status_code == 302
     answered = department.post(
-        f"/complaints/work/{complaint.pk}/answer/", {"answer": "已核实并整改"}
+        reverse("complaints:work_action", args=[complaint.pk, "answer"]), {"answer": "已核实并整改"}
     )
     assert answered.status_code == 302
     rated = operator.post(
-        f"/complaints/work/{complaint.pk}/rate/", {"rating": "1", "comment": "回访满意"}
+        reverse("complaints:work_action", args=[complaint.pk, "rate"]), {"rating": "1", "comment": "回访满意"}
     )
     assert rated.status_code == 302
     complaint.refresh_from_db()
@@ -132,7 +133,7 @@ def test_hotline_to_department_to_answer_to_rating(client_as, hotline, world):
     )
     assert (
         client_as(hotline.other_staff)
-        .get(f"/complaints/work/{complaint.pk}/")
+        .get(reverse("complaints:work_detail", args=[complaint.pk]))
         .status_code
         == 404
     )

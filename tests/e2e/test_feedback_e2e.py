@@ -9,6 +9,7 @@ of their own; staff sign in with the second factor. Screenshots go to artifacts/
 """
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from onewindow.accounts.demo import DEMO_LOGINS
@@ -122,7 +123,7 @@ def test_a_hotline_call_goes_to_the_department_is_answered_and_rated(
 
     clerk = open_page()
     login_as_role(clerk, base, login("clerk"))
-    clerk.goto(f"{base}/complaints/work/")
+    clerk.goto(f"{base}" + reverse("complaints:work"))
     with clerk.expect_navigation():
         clerk.locator("#complaints a", has_text=complaint.number).click()
     clerk.locator("#form-answer textarea[name=answer]").fill(
@@ -133,7 +134,7 @@ def test_a_hotline_call_goes_to_the_department_is_answered_and_rated(
     expect(clerk.locator("#complaint-status")).to_have_text("已答复")
     shot(clerk, "answered")
 
-    page.goto(f"{base}/complaints/work/{complaint.pk}/")
+    page.goto(f"{base}" + reverse("complaints:work_detail", args=[complaint.pk]))
     page.locator("#form-rate").get_by_label("满意", exact=True).check()
     with page.expect_navigation():
         page.locator("#form-rate button").click()
