@@ -171,6 +171,13 @@ def test_a_lookup_needs_a_case_the_staff_member_handles_and_is_logged(
         content_type="application/json",
     )
     assert no_purpose.status_code == 400 and no_purpose.json()["field"] == "purpose"
+    unstorable = clerk.post(
+        f"{API}/lookup/{licence.number}",
+        {"case_number": "\x00", "purpose": "核验许可证"},
+        content_type="application/json",
+    )
+    assert unstorable.status_code == 400
+    assert unstorable.json()["detail"] == "提交的内容中含有无法保存的字符。"
     assert not LicenceAccess.objects.exists()
     found = clerk.post(
         f"{API}/lookup/{licence.number}",

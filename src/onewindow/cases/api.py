@@ -37,7 +37,6 @@ from ninja import (
     Status,
     UploadedFile,
 )
-from pydantic import AfterValidator
 
 from onewindow.accounts.auth import api_auth
 from onewindow.accounts.choices import AccountKind
@@ -79,33 +78,6 @@ _IMPL_CODE = re.compile(r"[0-9A-Za-z-]{1,36}")
 # --- input types --------------------------------------------------------------------------------
 
 
-def _storable(value: str) -> str:
-    """Text any database can store: no NUL character, no unpaired surrogate."""
-    if "\x00" in value:
-        raise ValueError("text must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("text must be valid Unicode") from None
-    return value
-
-
-def _storable_json(value: dict[str, Any]) -> dict[str, Any]:
-    pending: list[Any] = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            _storable(item)
-        elif isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return value
-
-
-Text = Annotated[str, AfterValidator(_storable)]
-FormData = Annotated[dict[str, Any], AfterValidator(_storable_json)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
@@ -114,30 +86,30 @@ def _case_id() -> Any:
 
 
 class StartIn(Schema):
-    impl_code: Text = Field(description="实施编码 of a published item (GB/T 39046 §6.2)")
+    impl_code: str = Field(description="实施编码 of a published item (GB/T 39046 §6.2)")
     enterprise_id: Id | None = Field(None, description="Apply in the name of this enterprise (you must be its handler)")
 
 
 class WindowFilingIn(Schema):
-    impl_code: Text = Field(description="实施编码 of a published item of your department")
-    id_number: Text = Field(description="The applicant's identity document number (证件号码), checked at the window")
-    real_name: Text = Field(description="The applicant's name as on the document")
+    impl_code: str = Field(description="实施编码 of a published item of your department")
+    id_number: str = Field(description="The applicant's identity document number (证件号码), checked at the window")
+    real_name: str = Field(description="The applicant's name as on the document")
 
 
 class FormIn(Schema):
-    form_data: FormData = Field(description="The application form (申请表) as typed so far, by field key")
+    form_data: dict[str, Any] = Field(description="The application form (申请表) as typed so far, by field key")
 
 
 class SubmitIn(Schema):
-    idempotency_key: Text | None = Field(
+    idempotency_key: str | None = Field(
         None, description="8–64 characters, new for each application; the Idempotency-Key header may carry it instead"
     )
-    deferral: list[Text] = Field([], description="Keys of secondary materials to hand in later (容缺受理)")
-    commitment: Text = Field("", description="The applicant's signed undertaking for 容缺受理")
+    deferral: list[str] = Field([], description="Keys of secondary materials to hand in later (容缺受理)")
+    commitment: str = Field("", description="The applicant's signed undertaking for 容缺受理")
 
 
 class ReasonIn(Schema):
-    reason: Text = ""
+    reason: str = ""
 
 
 class AcceptIn(Schema):
@@ -147,18 +119,18 @@ class AcceptIn(Schema):
 
 
 class RefuseIn(Schema):
-    reasons: Text = Field("", description="不予受理理由")
-    basis: Text = Field("", description="不予受理依据 (the legal basis)")
+    reasons: str = Field("", description="不予受理理由")
+    basis: str = Field("", description="不予受理依据 (the legal basis)")
 
 
 class MissingIn(Schema):
-    material_key: Text = Field("", description="A material of the guide, or empty for something else")
-    reason: Text = Field("", description="What must be corrected or supplied")
+    material_key: str = Field("", description="A material of the guide, or empty for something else")
+    reason: str = Field("", description="What must be corrected or supplied")
 
 
 class SupplementIn(Schema):
     missing: list[MissingIn] = Field([], description="Everything missing, all at once (一次性告知)")
-    note: Text = ""
+    note: str = ""
 
 
 class StepIn(Schema):
@@ -167,37 +139,37 @@ class StepIn(Schema):
 
 class TransferIn(StepIn):
     to_user_id: Id | None = Field(None, description="The colleague to hand the step to; none returns it to the pool")
-    reason: Text = ""
+    reason: str = ""
 
 
 class PassIn(StepIn):
-    opinion: Text = Field("", description="处理意见 (GB/T 39046 §6.4)")
+    opinion: str = Field("", description="处理意见 (GB/T 39046 §6.4)")
 
 
 class ReturnIn(StepIn):
-    to_key: Text = Field("", description="Key of an earlier review step of the process")
-    reason: Text = ""
+    to_key: str = Field("", description="Key of an earlier review step of the process")
+    reason: str = ""
 
 
 class SpecialStartIn(StepIn):
-    name: Text = Field("", description="特别程序名称, one the guide publishes")
-    reason: Text = Field("", description="理由或依据")
+    name: str = Field("", description="特别程序名称, one the guide publishes")
+    reason: str = Field("", description="理由或依据")
 
 
 class SpecialEndIn(StepIn):
-    result: Text = Field("", description="特别程序结果")
+    result: str = Field("", description="特别程序结果")
 
 
 class ExtendIn(StepIn):
     days: int = Field(description="Working days to add to the time limits (延长审批)")
-    reason: Text = ""
+    reason: str = ""
 
 
 class DecideIn(Schema):
-    decision: Text = Field("", description='"approved" (准予许可) or "denied" (不予许可)')
-    opinion: Text = Field("", description="决定意见, for an approval")
-    reasons: Text = Field("", description="不予许可理由, for a denial")
-    basis: Text = Field("", description="不予许可的法律依据, for a denial")
+    decision: str = Field("", description='"approved" (准予许可) or "denied" (不予许可)')
+    opinion: str = Field("", description="决定意见, for an approval")
+    reasons: str = Field("", description="不予许可理由, for a denial")
+    basis: str = Field("", description="不予许可的法律依据, for a denial")
 
 
 class DecideStepIn(DecideIn, StepIn):
@@ -205,11 +177,11 @@ class DecideStepIn(DecideIn, StepIn):
 
 
 class DeliverIn(Schema):
-    method: Text = Field("", description='送达方式: "window", "post" or "electronic", as the guide offers')
-    address: Text = Field("", description="送达地址 (post)")
-    recipient: Text = Field("", description="收件人 (post)")
-    carrier: Text = Field("", description="物流公司 (post)")
-    tracking_number: Text = Field("", description="物流单号 (post)")
+    method: str = Field("", description='送达方式: "window", "post" or "electronic", as the guide offers')
+    address: str = Field("", description="送达地址 (post)")
+    recipient: str = Field("", description="收件人 (post)")
+    carrier: str = Field("", description="物流公司 (post)")
+    tracking_number: str = Field("", description="物流单号 (post)")
 
 
 # --- output schemas -----------------------------------------------------------------------------
@@ -843,8 +815,8 @@ def materials_list(request: HttpRequest, case_id: int = _case_id()):
 def material_attach(
     request: HttpRequest,
     case_id: int = _case_id(),
-    material_key: Text = Form(..., description="材料编号 of the guide"),
-    licence_number: Text = Form("", description="电子证照编号, instead of a file"),
+    material_key: str = Form(..., description="材料编号 of the guide"),
+    licence_number: str = Form("", description="电子证照编号, instead of a file"),
     file: UploadedFile | None = File(None, description="PDF, JPG, PNG, OFD, DOCX or XLSX"),
 ):
     if file is not None and licence_number.strip():

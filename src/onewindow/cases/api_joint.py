@@ -16,7 +16,7 @@ from pydantic import Field
 
 from onewindow.accounts.auth import api_auth
 from onewindow.cases import selectors, services
-from onewindow.cases.api import ACTION_ERRORS, MAX_ID, READ_ERRORS, DeliverIn, FormIn, Id, SupplementIn, Text
+from onewindow.cases.api import ACTION_ERRORS, MAX_ID, READ_ERRORS, DeliverIn, FormIn, Id, SupplementIn
 from onewindow.cases.models import JointCase
 from onewindow.catalogue import selectors as catalogue_selectors
 from onewindow.core.models import Department
@@ -29,13 +29,13 @@ def _joint_id() -> Any:
 
 
 class JointStartIn(Schema):
-    composite_code: Text = Field(description="一件事编码 of a published composite service")
+    composite_code: str = Field(description="一件事编码 of a published composite service")
 
 
 class MeetingIn(Schema):
     held_on: dt.date = Field(description="会商日期")
     department_ids: list[Id] = Field(description="参加会商的部门 (at least two member departments)")
-    conclusion: Text = Field(description="会商结论")
+    conclusion: str = Field(description="会商结论")
 
 
 class MeetingOut(Schema):
@@ -127,7 +127,7 @@ def joint_save_form(request: HttpRequest, payload: FormIn, joint_id: int = _join
 @router.post("/{joint_id}/materials", response={200: JointOut, **ACTION_ERRORS},
              summary="Hand in a material of the combined list once, for every member that asks for it")
 def joint_attach(request: HttpRequest, joint_id: int = _joint_id(),
-                 material_key: Text = Form(..., description="The material's key in the combined list"),
+                 material_key: str = Form(..., description="The material's key in the combined list"),
                  file: UploadedFile = File(..., description="PDF, JPG, PNG, OFD, DOCX or XLSX")):
     return _out(services.joint_attach(actor=request.auth, joint=_joint(request, joint_id), material_key=material_key,
                                       uploaded_file=file))

@@ -1,13 +1,56 @@
 """The JSON API (`/api/...`, schema at `/api/openapi.json`); each app adds a router."""
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
+from ninja.parser import Parser
 
-from onewindow.core.errors import DomainError
+from onewindow.core.errors import DomainError, InvalidInput
 
-api = NinjaAPI(title="OneWindow API", version="1", urls_namespace="api", docs_url="/docs")
+
+def refuse_unstorable(data: Any) -> None:
+    """Refuse text no database can store — a NUL character (PostgreSQL refuses it) or an unpaired
+    surrogate (JSON escapes allow it, UTF-8 does not) — wherever it sits in the input."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item or any(0xD800 <= ord(ch) <= 0xDFFF for ch in item):
+                raise InvalidInput(_("提交的内容中含有无法保存的字符。"))
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
+class StorableInputParser(Parser):
+    """Every body and query string is checked once here, so no handler meets unstorable text."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = super().parse_body(request)
+        refuse_unstorable(data)
+        return data
+
+    def parse_querydict(
+        self, data: MultiValueDict, list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        result = super().parse_querydict(data, list_fields, request)
+        refuse_unstorable(result)
+        return result
+
+
+api = NinjaAPI(
+    title="OneWindow API",
+    version="1",
+    urls_namespace="api",
+    docs_url="/docs",
+    parser=StorableInputParser(),
+)
 
 
 @api.exception_handler(DomainError)
@@ -16,6 +59,18 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     if exc.field:
         body["field"] = exc.field
     return api.create_response(request, body, status=exc.status_code)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # django-ninja wraps whatever the body parser raises; say why in the user's language.
+    if isinstance(exc.__cause__, DomainError):
+        return domain_error(request, exc.__cause__)
+    if exc.__cause__ is not None:
+        return api.create_response(
+            request, {"detail": _("请求内容不是有效的 JSON。")}, status=exc.status_code
+        )
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
 @api.exception_handler(AuthenticationError)
