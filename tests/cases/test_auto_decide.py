@@ -1,7 +1,10 @@
 """智慧审批 on the case side: what the item's rules decide is carried out on the case, recorded with
 its explanation; what they cannot decide goes to the window; nothing happens twice."""
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from onewindow.cases import hooks, services
 from onewindow.cases.choices import CaseStatus, Decision, StepStatus
@@ -15,17 +18,20 @@ EXPLANATION = ["申请人年满60周岁（身份证号码推算为68岁）：符
 
 
 @pytest.fixture
-def rules(monkeypatch):
-    """rules(outcome) makes the item's rules answer `outcome` for every case; returns the cases
-    they were asked about."""
+def rules(monkeypatch, item):
+    """rules(outcome, since=…) gives the item rules (in force since `since`) that answer `outcome`
+    for every case, or no rules for None; returns the cases they were asked about."""
     asked: list[int] = []
 
-    def install(outcome: str | None):
-        def decider(case):
+    def install(outcome: str | None, *, since: dt.datetime = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)):
+        def decide(case):
             asked.append(case.pk)
             return None if outcome is None else hooks.AutoDecision(outcome=outcome, explanation=EXPLANATION,
                                                                   rule_set="老年人优待证规则 v2")
 
+        with_rules = {} if outcome is None else {item.pk: since}
+        decider = hooks.AutoDecider(decide=decide, rules_since=lambda: with_rules,
+                                    may_decide=lambda item_id: item_id in with_rules)
         monkeypatch.setattr(hooks, "auto_deciders", [decider])
         return asked
 
@@ -73,15 +79,18 @@ def test_what_the_rules_cannot_decide_goes_to_the_window_with_the_reason(world, 
     assert accepted.status == CaseStatus.IN_REVIEW
 
 
-def test_items_without_rules_are_left_to_people_and_leave_no_trace(filed_case, rules):
-    rules(None)
+def test_items_without_rules_cost_the_submission_nothing_and_leave_no_trace(
+        filed_case, rules, django_assert_num_queries):
+    asked = rules(None)
     case = filed_case()
     events, entries = CaseEvent.objects.count(), AuditEntry.objects.count()
 
-    case = services.case_auto_decide(case=case)
+    with django_assert_num_queries(0):
+        case = services.case_auto_decide(case=case)
 
-    assert case.status == CaseStatus.SUBMITTED and case.auto_checked_at is not None
+    assert case.status == CaseStatus.SUBMITTED and asked == []
     assert (CaseEvent.objects.count(), AuditEntry.objects.count()) == (events, entries)
+    assert services.auto_decide_sweep() == 0 and asked == []
 
 
 def test_only_a_submitted_case_is_decided_by_the_rules(world, filed_case, rules):
@@ -100,6 +109,16 @@ def test_the_sweep_decides_submissions_whose_moment_was_lost(filed_case, rules):
     assert sorted(asked) == sorted([first.pk, second.pk])
     assert set(Case.objects.filter(pk__in=asked).values_list("status", flat=True)) == {CaseStatus.COMPLETED}
     assert services.auto_decide_sweep() == 0
+
+
+def test_the_sweep_leaves_cases_submitted_before_the_item_had_rules(filed_case, rules):
+    earlier = filed_case()
+    asked = rules("approved", since=timezone.now())
+    later = filed_case()
+
+    assert services.auto_decide_sweep() == 1
+    assert asked == [later.pk]
+    assert Case.objects.get(pk=earlier.pk).status == CaseStatus.SUBMITTED
 
 
 def test_submitting_through_the_api_gives_the_decided_case_at_once(world, item, rules):

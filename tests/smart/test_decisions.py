@@ -11,6 +11,7 @@ from onewindow.cases import hooks
 from onewindow.cases.choices import CaseStatus, Decision
 from onewindow.core.identifiers import make_id_number
 from onewindow.core.models import AuditEntry
+from onewindow.smart import selectors
 from onewindow.smart.decisions import decide
 from tests.smart.conftest import EXAMPLES, HOME, RULES
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_decider_is_registered_with_case_handling():
-    assert decide in hooks.auto_deciders
+    assert [decider.decide for decider in hooks.auto_deciders] == [decide]
 
 
 def test_items_without_published_rules_are_left_to_people(smart_item, elder, apply):
@@ -27,6 +28,18 @@ def test_items_without_published_rules_are_left_to_people(smart_item, elder, app
         case.status == CaseStatus.SUBMITTED
         and not case.events.filter(action="auto_check").exists()
     )
+
+
+def test_rules_published_after_an_item_was_found_without_rules_decide_the_next_application(
+    smart_item, give_rules, elder, apply, django_capture_on_commit_callbacks
+):
+    assert not selectors.has_rules(smart_item.pk)  # the answer is now cached
+    with django_capture_on_commit_callbacks(execute=True):
+        give_rules()
+
+    assert selectors.has_rules(smart_item.pk)
+    case = apply(elder, {"address": HOME, "monthly_income": "1500.00"})
+    assert case.status == CaseStatus.COMPLETED
 
 
 def test_a_matching_application_is_approved_with_every_rule_explained(

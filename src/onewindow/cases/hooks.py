@@ -9,7 +9,7 @@ documents of the case, nobody is restricted, and every case is handled by people
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -102,14 +102,38 @@ class AutoDecision:
     rule_set: str
 
 
-# Given a submitted case, the decision of its item's rules, or None when the item has no rules.
-AutoDecider = Callable[[Any], AutoDecision | None]
+@dataclass(frozen=True)
+class AutoDecider:
+    """An approval-rule engine. `decide(case)` judges a submitted case (None: its item has no
+    rules); `rules_since()` reads, per item that has rules, when its first rules came into force;
+    `may_decide(item_id)` answers from a short-lived cache whether the item has rules, so that a
+    submission for an item without rules costs no query and no lock. The cache may lag a newly
+    published rule set; the sweep, reading `rules_since()`, then catches the cases it missed."""
+
+    decide: Callable[[Any], AutoDecision | None]
+    rules_since: Callable[[], Mapping[int, dt.datetime]]
+    may_decide: Callable[[int], bool]
+
+
 auto_deciders: list[AutoDecider] = []
 
 
 def auto_decision(case: Any) -> AutoDecision | None:
     for decider in auto_deciders:
-        decision = decider(case)
+        decision = decider.decide(case)
         if decision is not None:
             return decision
     return None
+
+
+def may_auto_decide(item_id: int) -> bool:
+    return any(decider.may_decide(item_id) for decider in auto_deciders)
+
+
+def rules_since() -> dict[int, dt.datetime]:
+    """Per item with approval rules, since when it has had them (the earliest of the engines)."""
+    since: dict[int, dt.datetime] = {}
+    for decider in auto_deciders:
+        for item_id, moment in decider.rules_since().items():
+            since[item_id] = min(moment, since.get(item_id, moment))
+    return since

@@ -22,10 +22,12 @@ import copy
 import datetime as dt
 import hashlib
 import json
-from functools import partial
+import operator
+from functools import partial, reduce
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -988,15 +990,19 @@ def case_decide_on_spot(*, actor: Any, case: Case, decision: str, opinion: str =
     return locked
 
 
-@transaction.atomic
 def case_auto_decide(*, case: Case) -> Case:
     """智慧审批: the item's approval rules look at a submitted case once, right after submission
     (or from the sweep, when that moment was lost). When they decide, the case is accepted,
     decided and completed without a person, the explanation of every rule on the case; when a
     rule cannot be evaluated or the item does not allow an automatic denial, the explanation is
     recorded and the window handles the case as usual. Any other case is returned unchanged."""
-    if not hooks.auto_deciders:  # no rules anywhere: nothing to lock or record
+    if not hooks.may_auto_decide(case.item_id):  # no rules for the item: not even a transaction
         return case
+    return _auto_decide(case)
+
+
+@transaction.atomic
+def _auto_decide(case: Case) -> Case:
     locked = _lock(case)
     # A member of a joint case is accepted by the lead window with the others (一口受理).
     if locked.status != S.SUBMITTED or locked.auto_checked_at is not None or locked.joint_id is not None:
@@ -1027,9 +1033,13 @@ def case_auto_decide(*, case: Case) -> Case:
 def auto_decide_sweep() -> int:
     """Submitted cases whose rules were not looked at (the process stopped right after a
     submission): the rules look at them now."""
-    if not hooks.auto_deciders:
+    since = hooks.rules_since()
+    if not since:
         return 0
-    waiting = Case.objects.filter(status=S.SUBMITTED, auto_checked_at__isnull=True,
+    # Only cases submitted while their item had rules: the others were never meant for them.
+    with_rules = reduce(operator.or_, (Q(item_id=item, submitted_at__gte=moment)
+                                                 for item, moment in since.items()))
+    waiting = Case.objects.filter(with_rules, status=S.SUBMITTED, auto_checked_at__isnull=True,
                                   joint__isnull=True).order_by("submitted_at")[:200]
     return sum(case_auto_decide(case=case).status != S.SUBMITTED for case in waiting)
 

@@ -9,7 +9,11 @@ class SmartConfig(AppConfig):
 
     def ready(self) -> None:
         from onewindow.cases import hooks
+        from onewindow.smart import selectors
         from onewindow.smart.decisions import decide
 
-        if decide not in hooks.auto_deciders:
-            hooks.auto_deciders.append(decide)
+        decider = hooks.AutoDecider(
+            decide=decide, rules_since=selectors.rules_since, may_decide=selectors.has_rules
+        )
+        if decider not in hooks.auto_deciders:
+            hooks.auto_deciders.append(decider)

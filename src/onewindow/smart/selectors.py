@@ -1,9 +1,11 @@
 """Reads of smart-approval rule sets, scoped by the actor: the editors of an item (its
 department's administrators, platform administrators) see its rule sets; nobody else does."""
 
+import datetime as dt
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.core.cache import cache
+from django.db.models import Min, Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from onewindow.catalogue.models import ImplementationItem
@@ -21,6 +23,32 @@ def published_rule_set(item_id: int) -> RuleSet | None:
     return next(
         iter(found.only("item_id", "number", "rules", "allow_auto_deny")[:1]), None
     )
+
+
+RULE_ITEMS_CACHE_KEY = "smart:rule-items"
+RULE_ITEMS_CACHE_SECONDS = 60
+
+
+def rules_since() -> dict[int, dt.datetime]:
+    """Items that have rules, each with when its first rule set was published (a published rule
+    set is only ever superseded by a newer one, so an item that has had rules keeps them)."""
+    return dict(
+        RuleSet.objects.filter(published_at__isnull=False)
+        .values("item_id")
+        .annotate(since=Min("published_at"))
+        .order_by()
+        .values_list("item_id", "since")
+    )
+
+
+def has_rules(item_id: int) -> bool:
+    """The submission's cheap check, from a cache that publishing clears (other processes' caches
+    may lag by up to RULE_ITEMS_CACHE_SECONDS; the automatic-decision sweep covers that)."""
+    items = cache.get(RULE_ITEMS_CACHE_KEY)
+    if items is None:
+        items = frozenset(rules_since())
+        cache.set(RULE_ITEMS_CACHE_KEY, items, RULE_ITEMS_CACHE_SECONDS)
+    return item_id in items
 
 
 def smart_items(actor: Any) -> QuerySet[ImplementationItem]:

@@ -10,8 +10,10 @@ name a field the item's form does not have are refused then. Publishing also run
 application and is refused while any of them does not come out as expected.
 """
 
+from functools import partial
 from typing import Any
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -33,6 +35,7 @@ from onewindow.smart.decisions import (
     run_examples,
 )
 from onewindow.smart.models import RuleSet
+from onewindow.smart.selectors import RULE_ITEMS_CACHE_KEY
 
 MAX_NOTE = 2000
 
@@ -248,6 +251,7 @@ def rule_set_publish(*, actor: Any, rule_set: RuleSet) -> RuleSet:
             "updated_at",
         ]
     )
+    transaction.on_commit(partial(cache.delete, RULE_ITEMS_CACHE_KEY))
     audit.record(
         actor=actor,
         action="smart.rule_set.publish",
