@@ -101,7 +101,7 @@ def test_a_composite_of_published_items_is_saved_published_and_withdrawn(world, 
 
 def test_shared_fields_are_filled_once_and_same_named_materials_handed_in_once(members):
     registration, seal = members
-    combined = composite.combine([registration, seal])
+    combined = composite.combine([composite.Member.current(registration), composite.Member.current(seal)])
 
     assert combined.problems == []
     assert [field["key"] for field in combined.fields] == ["company_name", "capital", "seal_count"]

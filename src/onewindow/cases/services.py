@@ -1223,7 +1223,7 @@ def joint_start(*, actor: Any, composite_service: CompositeService, enterprise: 
 
 def joint_application(joint: JointCase) -> combining.CombinedApplication:
     """The combined form and material list the member cases were started with."""
-    return combining.combine([ImplementationItem(pk=case.item_id, name=case.item.name, current_version=case.version)
+    return combining.combine([combining.Member(case.item_id, case.item.name, case.version.content)
                               for case in joint.members.select_related("item", "version").order_by("pk")])
 
 

@@ -46,7 +46,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
         return redirect("cases:joint", pk=joint.pk)
     items = [member.item for member in composite.members.select_related("item__current_version", "item__department")]
     return render_in_shell(request, "cases/portal/joint_apply.html", {
-        "composite": composite, "items": items, "application": combining.combine(items),
+        "composite": composite, "items": items, "application": combining.combine([combining.Member.current(item) for item in items]),
     })
 
 

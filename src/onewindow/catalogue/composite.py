@@ -16,6 +16,20 @@ from onewindow.catalogue.models import ImplementationItem
 
 
 @dataclass(frozen=True)
+class Member:
+    """A member item as the combination reads it: the guide content of one of its versions."""
+
+    item_id: int
+    name: str
+    content: dict[str, Any]
+
+    @classmethod
+    def current(cls, item: ImplementationItem) -> "Member":
+        """The item's published guide, as an applicant starting now gets it."""
+        return cls(item.pk, item.name, item.current_version.content)
+
+
+@dataclass(frozen=True)
 class CombinedMaterial:
     key: str
     name: str
@@ -36,14 +50,14 @@ def _shape(field: dict[str, Any]) -> tuple:
     return field.get("type"), tuple(sorted(str(choice.get("value")) for choice in field.get("choices", [])))
 
 
-def combine(items: Sequence[ImplementationItem]) -> CombinedApplication:
-    """The combined form and material list of published items (their current versions)."""
+def combine(members: Sequence[Member]) -> CombinedApplication:
+    """The combined form and material list of the members' guides."""
     fields: dict[str, dict[str, Any]] = {}
     owners: dict[str, str] = {}
     materials: dict[str, dict[str, Any]] = {}
     problems: list[str] = []
-    for item in items:
-        content = item.current_version.content
+    for item in members:
+        content = item.content
         for field in content.get("form", {}).get("fields", []):
             if field.get("type") == "attachment":
                 continue
@@ -60,7 +74,7 @@ def combine(items: Sequence[ImplementationItem]) -> CombinedApplication:
             name = material["name"].strip()
             entry = materials.setdefault(name, {"key": material["key"], "required": False, "members": []})
             entry["required"] = entry["required"] or material.get("required", True)
-            entry["members"].append((item.pk, material["key"]))
+            entry["members"].append((item.item_id, material["key"]))
     keys: set[str] = set()
     combined = []
     for name, entry in materials.items():

@@ -596,7 +596,7 @@ def _composite_problems(*, lead_department: Department, items: list[Implementati
             problems.append(_("成员事项“%(name)s”的承诺时限 %(days)s 个工作日超过联办承诺时限 %(joint)s 个工作日。")
                             % {"name": item.name, "days": item.promised_days, "joint": joint_limit_days})
     if not unpublished:
-        problems += composite.combine(items).problems
+        problems += composite.combine([composite.Member.current(item) for item in items]).problems
     return problems
 
 
