@@ -16,7 +16,8 @@ COPY, SQLite with executemany in one transaction per batch. About OPEN_SHARE of 
 (most in review with their open review step, the others waiting for acceptance) with due dates
 around today, so the board holds red, yellow and green; the rest are completed, refused or
 withdrawn. The monthly roll-up rows the analytics sweep would have written for those cases are
-summed while generating and bulk-inserted (the generated cases have no timeline to read).
+summed while generating and bulk-inserted (the generated cases have no timeline to read), with
+the ratings of RATED_SHARE of the delivered cases counted in (no evaluation rows are written).
 
 Measured, in this order:
   sweep      `supervision.services.warnings_refresh` over every open case, twice: the first run
@@ -55,6 +56,10 @@ REQUESTS = 50
 WARMUP = 3
 GOALS_MS = {"list": 50.0, "board": 200.0, "dashboard": 200.0}
 SEED = 20261204
+# Share of delivered cases their applicant rated, and how the ratings spread over the levels
+# 非常满意 … 非常不满意 (published figures run at 95–99 % satisfied).
+RATED_SHARE = 0.3
+LEVEL_WEIGHTS = (70, 20, 6, 3, 1)
 WEEK = dt.timedelta(days=7)
 
 
@@ -294,12 +299,15 @@ def generate(world: dict, total: int) -> dict:
     from django.db import connection
     from django.utils import timezone
 
-    from onewindow.analytics.models import COUNTERS, MonthlyFigures
+    from onewindow.analytics.models import COUNTERS, RATING_COUNTERS, MonthlyFigures
     from onewindow.cases.choices import CaseStatus, Channel, Decision, StepStatus
     from onewindow.cases.models import Case, CaseStep
     from onewindow.core.workdays import SHANGHAI
 
     rng = random.Random(SEED)
+    # Ratings draw from their own generator, so the cases are the same as without them.
+    rating_rng = random.Random(SEED + 1)
+    rating_names = list(RATING_COUNTERS.values())
     today = timezone.now().astimezone(SHANGHAI).date()
     items, citizens = world["items"], world["citizens"]
     cases = Writer(connection, Case)
@@ -398,6 +406,8 @@ def generate(world: dict, total: int) -> dict:
                 on_the_spot=int(used == 0),
             )
             histograms[key][used] += 1
+            if rating_rng.random() < RATED_SHARE:
+                counts[rating_rng.choices(rating_names, LEVEL_WEIGHTS)[0]] += 1
         opened += is_open
         cases.add(values)
     cases.flush()

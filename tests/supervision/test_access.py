@@ -56,6 +56,8 @@ READS = [
     ("supervision:denials", ()),
     ("supervision:spot_checks", ()),
     ("supervision:performance", ()),
+    ("supervision:rules", ()),
+    ("supervision:thresholds", ()),
     ("analytics:dashboard", ()),
 ]
 ACTORS = ["anonymous", "citizen", "clerk", "head", "supervisor", "outsider"]
@@ -71,6 +73,8 @@ EXPECTED = {
     "supervision:denials": ("login", 403, 403, 403, "allowed", "allowed"),
     "supervision:spot_checks": ("login", 403, 403, 403, "allowed", "allowed"),
     "supervision:performance": ("login", 403, 403, 403, "allowed", "allowed"),
+    "supervision:rules": ("login", 403, 403, 403, "allowed", "allowed"),
+    "supervision:thresholds": ("login", 403, 403, "allowed", "allowed", "allowed"),
     "analytics:dashboard": ("login", 403, 403, "allowed", "allowed", "allowed"),
 }
 

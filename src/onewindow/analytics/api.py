@@ -54,6 +54,17 @@ class MetricOut(Schema):
     at_most_once_rate: float | None = Field(
         description="Share of delivered cases with at most one trip"
     )
+    ratings: int = Field(
+        description="Ratings (好差评) given in the period; those voided on appeal are left out"
+    )
+    good_ratings: int = Field(description="好评: 非常满意, 满意, 基本满意")
+    bad_ratings: int = Field(description="差评: 不满意, 非常不满意")
+    average_score: float | None = Field(
+        description="Average rating, 非常满意 5 points down to 非常不满意 1"
+    )
+    satisfaction_rate: float | None = Field(
+        description="满意率: good ratings / ratings"
+    )
 
 
 class MetricsOut(Schema):
@@ -91,6 +102,11 @@ def _row(row: selectors.MetricRow) -> dict[str, Any]:
         "p90_working_days": row.p90_days,
         "average_visits": row.average_visits,
         "at_most_once_rate": row.at_most_once_rate,
+        "ratings": row.ratings,
+        "good_ratings": row.good_ratings,
+        "bad_ratings": row.bad_ratings,
+        "average_score": row.average_score,
+        "satisfaction_rate": row.satisfaction_rate,
     }
 
 

@@ -37,6 +37,11 @@ def headings() -> list[str]:
         _("P90办结用时(工作日)"),
         _("平均跑动次数"),
         _("最多跑一次占比(%)"),
+        _("评价数"),
+        _("好评数"),
+        _("差评数"),
+        _("平均分(5分制)"),
+        _("满意率(%)"),
     ]
 
 
@@ -58,6 +63,11 @@ def row_values(row: MetricRow) -> list[Any]:
         "" if row.p90_days is None else row.p90_days,
         _number(row.average_visits),
         _percent(row.at_most_once_rate),
+        row.ratings,
+        row.good_ratings,
+        row.bad_ratings,
+        _number(row.average_score),
+        _percent(row.satisfaction_rate),
     ]
 
 

@@ -1,6 +1,7 @@
 """Roll-ups of case handling (数据分析): counters per day and per month for each region,
 department, item and channel, kept up to date by the roll-up sweep reading the cases' timeline
-past its cursor. Dashboards, exports and the API read these tables, never the cases.
+and the ratings (好差评) on the audit ledger past their cursors. Dashboards, exports and the API
+read these tables, never the cases or the ratings.
 
 Written only through `onewindow.analytics.services`.
 """
@@ -11,7 +12,16 @@ from django.utils.translation import gettext_lazy as _
 from onewindow.cases.choices import Channel
 from onewindow.catalogue.models import ImplementationItem
 from onewindow.core.models import Department, Region
+from onewindow.evaluation.choices import Level
 
+# Counted ratings by satisfaction level (GB/T 39046 A.8), on the day they were given.
+RATING_COUNTERS = {
+    Level.VERY_SATISFIED: "rated_very_satisfied",
+    Level.SATISFIED: "rated_satisfied",
+    Level.BASIC: "rated_basic",
+    Level.DISSATISFIED: "rated_dissatisfied",
+    Level.VERY_DISSATISFIED: "rated_very_dissatisfied",
+}
 COUNTERS = (
     "applications",
     "online_applications",
@@ -24,6 +34,7 @@ COUNTERS = (
     "deliveries",
     "visits",
     "at_most_once",
+    *RATING_COUNTERS.values(),
 )
 
 
@@ -56,6 +67,13 @@ class Figures(models.Model):
     deliveries = models.PositiveIntegerField(_("送达件数"), default=0)
     visits = models.PositiveIntegerField(_("跑动次数合计"), default=0)
     at_most_once = models.PositiveIntegerField(_("最多跑一次件数"), default=0)
+    rated_very_satisfied = models.PositiveIntegerField(_("非常满意评价数"), default=0)
+    rated_satisfied = models.PositiveIntegerField(_("满意评价数"), default=0)
+    rated_basic = models.PositiveIntegerField(_("基本满意评价数"), default=0)
+    rated_dissatisfied = models.PositiveIntegerField(_("不满意评价数"), default=0)
+    rated_very_dissatisfied = models.PositiveIntegerField(
+        _("非常不满意评价数"), default=0
+    )
 
     class Meta:
         abstract = True
@@ -92,7 +110,8 @@ class MonthlyFigures(Figures):
 
 
 class RollupCursor(models.Model):
-    """The last timeline event (cases.CaseEvent id) the roll-up has counted."""
+    """How far the roll-up has read a feed: "cases", the last timeline event (cases.CaseEvent
+    id); "ratings", the last audit ledger entry (core.AuditEntry id)."""
 
     name = models.CharField(max_length=40, unique=True)
     last_id = models.BigIntegerField(default=0)

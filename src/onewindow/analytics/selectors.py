@@ -7,6 +7,7 @@ Periods are whole months (`month_from` to `month_to`, first days of the months).
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,16 +15,24 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from onewindow.accounts.permissions import admin_departments
-from onewindow.analytics.models import COUNTERS, DailyFigures, MonthlyFigures
+from onewindow.analytics.models import (
+    COUNTERS,
+    RATING_COUNTERS,
+    DailyFigures,
+    MonthlyFigures,
+)
 from onewindow.cases.choices import Channel
 from onewindow.catalogue.models import ImplementationItem
 from onewindow.core.errors import InvalidInput, NotFound
 from onewindow.core.models import Department, Region
+from onewindow.evaluation.choices import BAD_LEVELS, SATISFIED_LEVELS, Level
 from onewindow.supervision import clock
 from onewindow.supervision.selectors import supervised_departments
 
 MAX_MONTHS = 36
 GROUPS = ("month", "department", "item", "channel", "region")
+# The average score counts 非常满意 as 5 points down to 非常不满意 as 1 (the stars of the rating form).
+SCORES = {level: 6 - level for level in Level}
 
 
 def analytics_departments(actor: Any) -> QuerySet[Department]:
@@ -124,6 +133,39 @@ class MetricRow:
             if self.counts["completions"]
             else None
         )
+
+    def _rated(self, levels: Iterable[int]) -> int:
+        return sum(self.counts[RATING_COUNTERS[level]] for level in levels)
+
+    @property
+    def ratings(self) -> int:
+        """Counted ratings (好差评); those voided on appeal are not counted."""
+        return self._rated(Level)
+
+    @property
+    def good_ratings(self) -> int:
+        """好评: 非常满意, 满意 and 基本满意, the levels the satisfaction rate counts."""
+        return self._rated(SATISFIED_LEVELS)
+
+    @property
+    def bad_ratings(self) -> int:
+        """差评: 不满意 and 非常不满意, each of which opened a rectification item."""
+        return self._rated(BAD_LEVELS)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        """满意率: good ratings over ratings."""
+        return self.good_ratings / self.ratings if self.ratings else None
+
+    @property
+    def average_score(self) -> float | None:
+        """Average of the ratings on a 5-point scale (非常满意 5 … 非常不满意 1)."""
+        if not self.ratings:
+            return None
+        points = sum(
+            SCORES[level] * self.counts[name] for level, name in RATING_COUNTERS.items()
+        )
+        return points / self.ratings
 
     @property
     def p90_days(self) -> int | None:

@@ -1,6 +1,7 @@
-"""The roll-up: the cases' timeline read past a cursor and counted into the daily and monthly
-figures, in one transaction per batch with one audit entry. The cursor row is locked for the
-batch, so two workers never count an event twice; the figures are written only here.
+"""The roll-up: the cases' timeline and the ratings on the audit ledger, each read past its own
+cursor and counted into the daily and monthly figures, in one transaction per batch with one
+audit entry. Both cursor rows are locked for the batch, so two workers never count an event
+twice and the figures have one writer at a time; they are written only here.
 
 What each timeline action counts (on the Beijing day it happened):
   submit            an application (online when filed online)
@@ -11,10 +12,20 @@ What each timeline action counts (on the Beijing day it happened):
   decide_on_spot    an acceptance and a completion on the spot (0 working days)
   auto_decide       an acceptance and a completion by smart approval (秒批, 0 working days)
   deliver           a delivery, with the case's trips to the hall (跑动次数)
+
+Ratings (好差评) are counted on the Beijing day they were given, under the item's region, the
+responsible department, the item, and the case's channel (a visit to a window: the window
+channel). The ledger says what changed them:
+  evaluation.rate                       one rating at its level
+  evaluation.change                     the rater changed the level: moved from the old to the new
+  evaluation.rectification.uphold       the department's appeal upheld: the rating leaves the figures
+A bad review's rectification (回访, 整改) leaves the rating as it was given.
 """
 
 import datetime as dt
+import json
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from itertools import takewhile
 from typing import Any
 
@@ -22,6 +33,7 @@ from django.db import transaction
 
 from onewindow.analytics.models import (
     COUNTERS,
+    RATING_COUNTERS,
     DailyFigures,
     MonthlyFigures,
     RollupCursor,
@@ -29,13 +41,20 @@ from onewindow.analytics.models import (
 from onewindow.cases.choices import Channel
 from onewindow.cases.models import Case, CaseEvent
 from onewindow.core import audit, workdays
-from onewindow.core.models import Region
+from onewindow.core.models import AuditEntry, Region
 from onewindow.core.periodic import sweep
 from onewindow.core.workdays import SHANGHAI
+from onewindow.evaluation.models import Evaluation, Rectification
 from onewindow.supervision import clock
 from onewindow.supervision.services import FEED_SETTLE
 
 BATCH = 5000
+CASES_FEED, RATINGS_FEED = "cases", "ratings"
+RATING_ACTIONS = (
+    "evaluation.rate",
+    "evaluation.change",
+    "evaluation.rectification.uphold",
+)
 COUNTED_ACTIONS = (
     "submit",
     "accept",
@@ -158,13 +177,23 @@ def _apply(
     model.objects.bulk_update(updated, fields, batch_size=1000)
 
 
+def _lock_cursor(name: str) -> RollupCursor:
+    """Lock both cursors, always in the same order, and return the one asked for: the feeds
+    add to the same rows, so a batch of one waits for a batch of the other."""
+    for feed in (CASES_FEED, RATINGS_FEED):
+        RollupCursor.objects.get_or_create(name=feed)
+    cursors = RollupCursor.objects.select_for_update().filter(
+        name__in=(CASES_FEED, RATINGS_FEED)
+    )
+    return {cursor.name: cursor for cursor in cursors.order_by("name")}[name]
+
+
 @transaction.atomic
 def rollup_advance(*, actor: Any = None, batch: int = BATCH) -> int:
     """Count the next batch of timeline events; returns how many events were read. As the
     anomaly scan, it stops at the first event younger than FEED_SETTLE (one committing late
     behind it would otherwise be skipped for good)."""
-    RollupCursor.objects.get_or_create(name="cases")
-    cursor = RollupCursor.objects.select_for_update().get(name="cases")
+    cursor = _lock_cursor(CASES_FEED)
     settled = clock.now() - FEED_SETTLE
     batch_read = (
         CaseEvent.objects.filter(pk__gt=cursor.last_id)
@@ -219,11 +248,114 @@ def rollup_advance(*, actor: Any = None, batch: int = BATCH) -> int:
     return len(events)
 
 
+def _rating_moves(
+    entries: Iterable[tuple[str, str, str]],
+) -> list[tuple[int, int, int]]:
+    """(evaluation, level, +1 or -1) for each ledger entry about a rating, in ledger order."""
+    entries = list(entries)
+    upheld = dict(
+        Rectification.objects.filter(
+            pk__in=[
+                int(object_id)
+                for action, object_id, _changes in entries
+                if action == "evaluation.rectification.uphold"
+            ]
+        ).values_list("pk", "evaluation_id")
+    )
+    # A voided rating cannot be changed any more: its level now is the level it was counted at.
+    voided_levels = dict(
+        Evaluation.objects.filter(pk__in=upheld.values()).values_list("pk", "level")
+    )
+    moves = []
+    for action, object_id, changes in entries:
+        if action == "evaluation.rectification.uphold":
+            evaluation = upheld[int(object_id)]
+            moves.append((evaluation, voided_levels[evaluation], -1))
+            continue
+        facts = json.loads(changes)
+        level = facts["after"]["level"]
+        if action == "evaluation.change":
+            before = facts["before"]["level"]
+            if before == level:
+                continue
+            moves.append((int(object_id), before, -1))
+        moves.append((int(object_id), level, 1))
+    return moves
+
+
+@transaction.atomic
+def ratings_advance(*, actor: Any = None, batch: int = BATCH) -> int:
+    """Count the ratings given, changed or voided in the next batch of the audit ledger; returns
+    how many ledger entries were read. Ledger ids are handed out before commit too, so it also
+    stops at the first entry younger than FEED_SETTLE."""
+    cursor = _lock_cursor(RATINGS_FEED)
+    settled = clock.now() - FEED_SETTLE
+    window = (
+        AuditEntry.objects.filter(pk__gt=cursor.last_id)
+        .order_by("pk")
+        .values_list("pk", "created_at", "action")[:batch]
+    )
+    read = list(takewhile(lambda entry: entry[1] < settled, window))
+    if not read:
+        return 0
+    rating_entries = [pk for pk, _at, action in read if action in RATING_ACTIONS]
+    moves = _rating_moves(
+        AuditEntry.objects.filter(pk__in=rating_entries)
+        .order_by("pk")
+        .values_list("action", "object_id", "changes")
+    )
+    ratings = {
+        row["pk"]: row
+        for row in Evaluation.objects.filter(
+            pk__in={evaluation for evaluation, _level, _sign in moves}
+        ).values(
+            "pk",
+            "rated_at",
+            "item__region_id",
+            "department_id",
+            "item_id",
+            "case__channel",
+        )
+    }
+    daily: dict[Key, Counter] = defaultdict(Counter)
+    monthly: dict[Key, Counter] = defaultdict(Counter)
+    for evaluation, level, sign in moves:
+        rating = ratings[evaluation]
+        day = rating["rated_at"].astimezone(SHANGHAI).date()
+        dims = (
+            rating["item__region_id"],
+            rating["department_id"],
+            rating["item_id"],
+            rating["case__channel"] or Channel.WINDOW,
+        )
+        daily[(day, *dims)][RATING_COUNTERS[level]] += sign
+        monthly[(day.replace(day=1), *dims)][RATING_COUNTERS[level]] += sign
+    _apply(DailyFigures, "day", daily, None)
+    _apply(MonthlyFigures, "month", monthly, None)
+    cursor.last_id = read[-1][0]
+    cursor.save(update_fields=["last_id"])
+    # Only a batch that moved a figure is recorded: the entry of a batch that counted nothing
+    # would itself be all the next batch reads, and the sweep would write one a minute forever.
+    if moves:
+        audit.record(
+            actor=actor,
+            action="analytics.rollup.ratings",
+            target=cursor,
+            after={
+                "entries": len(read),
+                "moves": len(moves),
+                "last_id": cursor.last_id,
+            },
+        )
+    return len(read)
+
+
 def rollup_catch_up(*, actor: Any = None) -> int:
-    """Advance batch after batch until the timeline is read to its end."""
+    """Advance batch after batch until the timeline and the ledger are read to their ends."""
     total = 0
-    while read := rollup_advance(actor=actor):
-        total += read
+    for advance in (rollup_advance, ratings_advance):
+        while read := advance(actor=actor):
+            total += read
     return total
 
 

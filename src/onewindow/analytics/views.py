@@ -94,6 +94,18 @@ def _charts(series: selectors.MetricTable) -> dict[str, Any]:
             ],
             percent=True,
         ),
+        "satisfaction": charts.lines(
+            _("满意率（好差评）"),
+            labels,
+            [
+                charts.Series(
+                    _("满意率"),
+                    [row.satisfaction_rate for row in series.rows],
+                    "an-series-1",
+                ),
+            ],
+            percent=True,
+        ),
     }
 
 

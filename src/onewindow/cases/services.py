@@ -34,7 +34,12 @@ from django.utils.translation import gettext_lazy
 
 from onewindow.accounts.choices import AccountKind, Role
 from onewindow.accounts.models import Enterprise, User
-from onewindow.accounts.permissions import has_role, may_decide, staff_department_ids
+from onewindow.accounts.permissions import (
+    has_role,
+    is_platform_admin,
+    may_decide,
+    staff_department_ids,
+)
 from onewindow.accounts.selectors import enterprise_links_of, person_by_identity
 from onewindow.cases import archive, clock, hooks, live, numbering
 from onewindow.cases.choices import (
@@ -944,6 +949,32 @@ def case_decide(
             basis=locked.decision_basis, result_number=locked.result_number)
     _tell_applicant(locked, _("办件已作出决定"), _("您的申请 %(number)s：%(decision)s。")
                     % {"number": locked.number, "decision": locked.get_decision_display()})
+    return locked
+
+
+@transaction.atomic
+def denial_filing_mark_reviewed(
+    *, actor: Any, filing: DenialFiling, opinion: str, audited_by_caller: bool = False
+) -> DenialFiling:
+    """Record the review of a denial filing (否定报备): who, when and the opinion, once only. A
+    supervisor of the filing's department or a platform administrator; anyone else gets NotFound.
+    Supervision's denial review calls it inside its own service and records the whole review in
+    its own audit entry (`audited_by_caller`), so that one review leaves one entry."""
+    locked = (DenialFiling.objects.select_for_update(of=("self",)).select_related("case", "department__region")
+              .filter(pk=getattr(filing, "pk", None)).first())
+    if locked is None or not (is_platform_admin(actor)
+                              or has_role(actor, Role.SUPERVISOR, department=locked.department)):
+        raise NotFound(_("没有找到该否定报备。"))
+    opinion = _text(opinion, field="opinion", message=_("请填写审查意见。"))
+    if locked.reviewed_at is not None:
+        raise DomainError(_("该否定报备已审查。"))
+    locked.reviewed_at = timezone.now()
+    locked.reviewed_by = actor
+    locked.review_opinion = opinion
+    locked.save(update_fields=["reviewed_at", "reviewed_by", "review_opinion", "updated_at"])
+    if not audited_by_caller:
+        audit.record(actor=actor, action="cases.denial_filing.review", target=locked.case,
+                     after={"number": locked.case.number, "filing": locked.pk, "opinion": opinion})
     return locked
 
 

@@ -43,11 +43,13 @@ ERRORS = ACTION_ERRORS
 
 
 class SignalOut(Schema):
-    kind: str = Field(description="case | step")
+    kind: str = Field(description="case | step | joint (a joint case in progress, as its most urgent member)")
     colour: str = Field(description="red | yellow | green")
-    case_id: int
+    case_id: int = Field(description="The case; for a joint signal, the member case that sets its colour")
     case_number: str
     step_name: str | None
+    joint_id: int | None = Field(description="The joint case (联办件) of a joint signal")
+    joint_number: str | None
     item: str = Field(description="实施编码")
     item_name: str
     department_id: int
@@ -198,6 +200,8 @@ def _signal_out(signal: Signal) -> dict[str, Any]:
         "case_id": signal.case_id,
         "case_number": signal.case.number or "",
         "step_name": signal.step.name if signal.step else None,
+        "joint_id": signal.joint_id,
+        "joint_number": signal.joint.number if signal.joint else None,
         "item": signal.item.impl_code,
         "item_name": signal.item.name,
         "department_id": signal.department_id,

@@ -19,6 +19,7 @@ COLOUR_RANK = {Colour.RED: 0, Colour.YELLOW: 1, Colour.GREEN: 2}
 class SignalKind(models.TextChoices):
     CASE = "case", _("办件")
     STEP = "step", _("环节")
+    JOINT = "joint", _("联办件")
 
 
 class WarningType(models.TextChoices):

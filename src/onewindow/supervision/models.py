@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from onewindow.cases.models import Case, CaseStep, DenialFiling
+from onewindow.cases.models import Case, CaseStep, DenialFiling, JointCase
 from onewindow.catalogue.models import ImplementationItem
 from onewindow.core.models import Department
 from onewindow.supervision.choices import (
@@ -88,16 +88,25 @@ class ItemSetting(models.Model):
 
 
 class Signal(models.Model):
-    """The current colour of one open case or one open step; kept by the warning sweep, deleted
-    when the case or step is no longer open. The red/yellow lists and the board read it."""
+    """The current colour of one open case, one open step, or one joint case in progress (its
+    most urgent member case, or its own joint date; `case` is then that member); kept by the
+    warning sweep, deleted when no longer open. The red/yellow lists and the board read it."""
 
-    kind = models.CharField(_("对象"), max_length=4, choices=SignalKind.choices)
+    kind = models.CharField(_("对象"), max_length=5, choices=SignalKind.choices)
     case = models.ForeignKey(
         Case, verbose_name=_("办件"), on_delete=models.CASCADE, related_name="+"
     )
     step = models.ForeignKey(
         CaseStep,
         verbose_name=_("环节"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    joint = models.ForeignKey(
+        JointCase,
+        verbose_name=_("联办件"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -137,8 +146,13 @@ class Signal(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["case"],
-                condition=Q(step__isnull=True),
+                condition=Q(kind="case"),
                 name="supervision_signal_case",
+            ),
+            models.UniqueConstraint(
+                fields=["joint"],
+                condition=Q(kind="joint"),
+                name="supervision_signal_joint",
             ),
             models.UniqueConstraint(
                 fields=["step"],

@@ -14,9 +14,14 @@ from django.utils.translation import gettext as _
 
 from onewindow.accounts.choices import Role
 from onewindow.accounts.models import User
-from onewindow.accounts.permissions import is_platform_admin, role_q, staff_departments
+from onewindow.accounts.permissions import (
+    admin_departments,
+    is_platform_admin,
+    role_q,
+    staff_departments,
+)
 from onewindow.cases.choices import StepStatus
-from onewindow.cases.models import Case, CaseEvent, CaseStep, DenialFiling
+from onewindow.cases.models import Case, CaseEvent, CaseStep, DenialFiling, JointCase
 from onewindow.catalogue.models import ImplementationItem
 from onewindow.core.errors import InvalidInput, NotFound
 from onewindow.core.models import AuditEntry, Department, Region
@@ -116,7 +121,7 @@ def _listed(
     ids = list(signals.order_by(*ordering).values_list("pk", flat=True)[:limit])
     rows = (
         Signal.objects.filter(pk__in=ids)
-        .select_related("case", "step", "department", "item", "responsible")
+        .select_related("case", "step", "joint", "department", "item", "responsible")
         .only(
             "kind",
             "colour",
@@ -124,6 +129,8 @@ def _listed(
             "changed_at",
             "case_id",
             "step_id",
+            "joint_id",
+            "joint__number",
             "department_id",
             "item_id",
             "responsible_id",
@@ -269,7 +276,7 @@ def case_trail(actor: Any, case_id: int) -> CaseTrail:
     """Drill-down: the case, its steps, its timeline, its audit trail and its supervision record."""
     case = (
         Case.objects.select_related(
-            "department", "item", "region", "applicant", "accepted_by", "decided_by"
+            "department", "item", "region", "applicant", "accepted_by", "decided_by", "joint"
         )
         .filter(
             pk=case_id, department_id__in=supervised_departments(actor).values("pk")
@@ -297,6 +304,7 @@ def case_trail(actor: Any, case_id: int) -> CaseTrail:
         ),
         signals=list(
             Signal.objects.filter(case=case)
+            .exclude(kind=SignalKind.JOINT)
             .select_related("step")
             .order_by("kind", "pk")
         ),
@@ -306,6 +314,48 @@ def case_trail(actor: Any, case_id: int) -> CaseTrail:
             .order_by("-occurred_at", "-pk")
         ),
         items=list(SupervisionItem.objects.filter(case=case).order_by("-opened_at")),
+    )
+
+
+@dataclass
+class JointTrail:
+    joint: JointCase
+    signal: Signal | None
+    members: list[Case]  # each with `signal_colour` (None before the sweep has seen it)
+
+
+def joint_trail(actor: Any, joint_id: int) -> JointTrail:
+    """Drill-down of a joint case (一件事): its own signal and every member case with its colour,
+    for supervisors of the lead department or of any member's department."""
+    departments = supervised_departments(actor).values("pk")
+    joint = (
+        JointCase.objects.select_related("composite", "lead_department")
+        .filter(
+            Q(lead_department_id__in=departments)
+            | Q(members__department_id__in=departments),
+            pk=joint_id,
+        )
+        .distinct()
+        .first()
+    )
+    if joint is None:
+        raise NotFound(_("没有找到该联办件，或它不在您的监察范围内。"))
+    members = list(
+        Case.objects.filter(joint=joint)
+        .select_related("item", "department")
+        .order_by("pk")
+    )
+    colours = dict(
+        Signal.objects.filter(
+            kind=SignalKind.CASE, case__in=members
+        ).values_list("case_id", "colour")
+    )
+    for member in members:
+        member.signal_colour = colours.get(member.pk)
+    return JointTrail(
+        joint=joint,
+        signal=Signal.objects.filter(kind=SignalKind.JOINT, joint=joint).first(),
+        members=members,
     )
 
 
@@ -538,3 +588,24 @@ def staff_performance(
     result = list(figures.values())
     suggest_grades(result)
     return sorted(result, key=lambda f: (-f.score, f.name))
+
+
+# --- configuration -----------------------------------------------------------------------------------
+
+
+def threshold_readable_items(actor: Any) -> QuerySet[ImplementationItem]:
+    """Items whose thresholds the actor sees: every item for a platform administrator, else
+    those of the departments they supervise or administer."""
+    if is_platform_admin(actor):
+        return ImplementationItem.objects.all()
+    return ImplementationItem.objects.filter(
+        Q(department__in=supervised_departments(actor))
+        | Q(department__in=admin_departments(actor))
+    )
+
+
+def threshold_settable_items(actor: Any) -> QuerySet[ImplementationItem]:
+    """Items whose thresholds the actor may set (`services.item_setting_save` decides again)."""
+    if is_platform_admin(actor):
+        return ImplementationItem.objects.all()
+    return ImplementationItem.objects.filter(department__in=admin_departments(actor))

@@ -19,6 +19,7 @@ import random
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from itertools import takewhile
@@ -41,6 +42,7 @@ from onewindow.cases.choices import (
     OPEN_STATUSES,
     CaseStatus,
     Decision,
+    JointStatus,
     StepStatus,
 )
 from onewindow.cases.models import (
@@ -48,8 +50,10 @@ from onewindow.cases.models import (
     CaseEvent,
     CaseStep,
     DenialFiling,
+    JointCase,
     SupplementNotice,
 )
+from onewindow.cases.services import denial_filing_mark_reviewed
 from onewindow.catalogue.choices import StepKind
 from onewindow.catalogue.models import ImplementationItem
 from onewindow.core import audit, workdays
@@ -340,6 +344,8 @@ _WARNING_RULES = {
     (SignalKind.CASE, Colour.RED): RuleCode.CASE_RED,
     (SignalKind.STEP, Colour.YELLOW): RuleCode.STEP_YELLOW,
     (SignalKind.STEP, Colour.RED): RuleCode.STEP_RED,
+    (SignalKind.JOINT, Colour.YELLOW): RuleCode.CASE_YELLOW,
+    (SignalKind.JOINT, Colour.RED): RuleCode.CASE_RED,
 }
 _WARNING_TYPES = {
     Colour.GREEN: WarningType.RECOVERED,
@@ -365,16 +371,148 @@ def _case_target(case: dict[str, Any]) -> tuple[dt.date | None, int | None, bool
 def _describe(
     kind: str, colour: str, number: str, step_name: str, due: dt.date | None
 ) -> str:
-    what = (
-        number
-        if kind == SignalKind.CASE
-        else _("%(number)s 的“%(step)s”环节") % {"number": number, "step": step_name}
-    )
+    what = {
+        SignalKind.CASE: number,
+        SignalKind.JOINT: _("联办件 %(number)s") % {"number": number},
+    }.get(kind) or _("%(number)s 的“%(step)s”环节") % {"number": number, "step": step_name}
     if colour == Colour.RED:
         return _("%(what)s 已超过期限 %(due)s。") % {"what": what, "due": due}
     if colour == Colour.YELLOW:
         return _("%(what)s 临近期限 %(due)s。") % {"what": what, "due": due}
     return _("%(what)s 已恢复正常。") % {"what": what}
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """The colour one signal should have now."""
+
+    kind: str
+    case_id: int
+    step_id: int | None
+    joint_id: int | None
+    department_id: int
+    item_id: int
+    number: str
+    step_name: str
+    due: dt.date | None
+    colour: str
+    frozen: bool
+    responsible: int | None
+
+    @property
+    def key(self) -> tuple[str, int | None]:
+        return _signal_key(self.kind, self.case_id, self.step_id, self.joint_id)
+
+
+def _signal_key(
+    kind: str, case_id: int, step_id: int | None, joint_id: int | None
+) -> tuple[str, int | None]:
+    if kind == SignalKind.JOINT:
+        return kind, joint_id
+    return kind, step_id if kind == SignalKind.STEP else case_id
+
+
+def _apply_colours(
+    wanted: list[Wanted],
+    existing: Iterable[Signal],
+    *,
+    palette: Palette,
+    rule_set: dict[str, SupervisionRule],
+    recipients: Recipients,
+    actor: Any,
+    checked: int,
+) -> int:
+    """Create or recolour the signals, record each change of colour as a supervision event, tell
+    the responsible staff and their heads; returns how many changed colour."""
+    now = clock.now()
+    by_key = {
+        _signal_key(s.kind, s.case_id, s.step_id, s.joint_id): s for s in existing
+    }
+    created, updated, events = [], [], []
+    told: dict[int, list[str]] = defaultdict(list)
+    for want in wanted:
+        signal = by_key.get(want.key)
+        before = signal.colour if signal else Colour.GREEN
+        colour = before if want.frozen else want.colour
+        if signal is None:
+            signal = Signal(
+                kind=want.kind,
+                case_id=want.case_id,
+                step_id=want.step_id,
+                joint_id=want.joint_id,
+                department_id=want.department_id,
+                item_id=want.item_id,
+                colour=colour,
+                due=want.due,
+                responsible_id=want.responsible,
+                changed_at=now,
+                red_since=palette.today if colour == Colour.RED else None,
+            )
+            created.append(signal)
+        elif (signal.colour, signal.due, signal.responsible_id, signal.case_id) != (
+            colour,
+            want.due,
+            want.responsible,
+            want.case_id,
+        ):
+            if signal.colour != colour:
+                signal.changed_at = now
+                signal.red_since = palette.today if colour == Colour.RED else None
+                signal.escalated_at = (
+                    None if colour != Colour.RED else signal.escalated_at
+                )
+            signal.colour, signal.due = colour, want.due
+            signal.responsible_id, signal.case_id = want.responsible, want.case_id
+            updated.append(signal)
+        if colour == before:
+            continue
+        rule = rule_set[
+            _WARNING_RULES[(want.kind, Colour.RED if colour == Colour.GREEN else colour)]
+        ]
+        if not rule.enabled:
+            continue
+        description = _describe(want.kind, colour, want.number, want.step_name, want.due)
+        events.append(
+            _event(
+                rule,
+                _WARNING_TYPES[colour],
+                department_id=want.department_id,
+                case_id=want.case_id,
+                step_id=want.step_id,
+                description=description,
+                at=now,
+            )
+        )
+        if colour != Colour.GREEN:
+            for user_id in {
+                want.responsible,
+                *recipients.heads(want.department_id),
+            } - {None}:
+                told[user_id].append(description)
+    Signal.objects.bulk_create(created)
+    Signal.objects.bulk_update(
+        updated,
+        ["colour", "due", "responsible", "case", "changed_at", "red_since", "escalated_at"],
+    )
+    SupervisionEvent.objects.bulk_create(events)
+    for user_id, lines in told.items():
+        more = len(lines) - NOTIFY_LIST
+        body = "\n".join(lines[:NOTIFY_LIST]) + (
+            ("\n" + _("另有 %(n)s 条。") % {"n": more}) if more > 0 else ""
+        )
+        _tell([user_id], _("办件时限预警（%(n)s 条）") % {"n": len(lines)}, body)
+    if events:
+        audit.record(
+            actor=actor,
+            action="supervision.signals.refresh",
+            object_type="supervision.signal",
+            after={
+                "cases": checked,
+                "changes": len(events),
+                "red": sum(1 for e in events if e.warning_type == WarningType.RED),
+            },
+        )
+    return len(events)
 
 
 @transaction.atomic
@@ -387,7 +525,6 @@ def signals_refresh_chunk(
     actor: Any = None,
 ) -> int:
     """Recolour the cases with these ids and their open steps; returns how many changed colour."""
-    now = clock.now()
     cases = list(
         Case.objects.filter(pk__in=case_ids, status__in=OPEN_STATUSES).values(
             "pk",
@@ -411,143 +548,128 @@ def signals_refresh_chunk(
         item_ids={c["item_id"] for c in cases},
         region_ids={c["region_id"] for c in cases},
     )
-    existing = {
-        (s.case_id, s.step_id): s for s in Signal.objects.filter(case_id__in=by_id)
-    }
     open_step_of = {step["case_id"]: step for step in steps}
 
-    wanted = []  # (kind, case, step, due, colour, responsible)
+    def want(case: dict, step: dict | None, due: Any, limit: Any, frozen: bool, responsible: Any) -> Wanted:
+        return Wanted(
+            kind=SignalKind.STEP if step else SignalKind.CASE,
+            case_id=case["pk"],
+            step_id=step["pk"] if step else None,
+            joint_id=None,
+            department_id=case["department_id"],
+            item_id=case["item_id"],
+            number=case["number"],
+            step_name=step["name"] if step else "",
+            due=due,
+            colour=palette.colour(
+                due, limit_days=limit, item_id=case["item_id"], region_id=case["region_id"]
+            ),
+            frozen=frozen,
+            responsible=responsible,
+        )
+
+    wanted = []
     for case in cases:
         due, limit, frozen = _case_target(case)
         step = open_step_of.get(case["pk"])
-        colour = palette.colour(
-            due, limit_days=limit, item_id=case["item_id"], region_id=case["region_id"]
-        )
-        wanted.append(
-            (
-                SignalKind.CASE,
-                case,
-                None,
-                due,
-                colour,
-                frozen,
-                step["assignee_id"] if step else None,
-            )
-        )
+        wanted.append(want(case, None, due, limit, frozen, step["assignee_id"] if step else None))
     for step in steps:
         case = by_id[step["case_id"]]
         frozen = case["status"] == CaseStatus.SPECIAL
-        colour = palette.colour(
-            step["due"],
-            limit_days=step["limit_days"],
-            item_id=case["item_id"],
-            region_id=case["region_id"],
-        )
-        wanted.append(
-            (
-                SignalKind.STEP,
-                case,
-                step,
-                step["due"],
-                colour,
-                frozen,
-                step["assignee_id"],
-            )
-        )
-
-    created, updated, events = [], [], []
-    told: dict[int, list[str]] = defaultdict(list)
-    for kind, case, step, due, colour, frozen, responsible in wanted:
-        step_id = step["pk"] if step else None
-        signal = existing.get((case["pk"], step_id))
-        before = signal.colour if signal else Colour.GREEN
-        if frozen:
-            colour = before
-        if signal is None:
-            signal = Signal(
-                kind=kind,
-                case_id=case["pk"],
-                step_id=step_id,
-                department_id=case["department_id"],
-                item_id=case["item_id"],
-                colour=colour,
-                due=due,
-                responsible_id=responsible,
-                changed_at=now,
-                red_since=palette.today if colour == Colour.RED else None,
-            )
-            created.append(signal)
-        elif (signal.colour, signal.due, signal.responsible_id) != (
-            colour,
-            due,
-            responsible,
-        ):
-            if signal.colour != colour:
-                signal.changed_at = now
-                signal.red_since = palette.today if colour == Colour.RED else None
-                signal.escalated_at = (
-                    None if colour != Colour.RED else signal.escalated_at
-                )
-            signal.colour, signal.due, signal.responsible_id = colour, due, responsible
-            updated.append(signal)
-        if colour == before:
-            continue
-        rule = rule_set[
-            _WARNING_RULES[(kind, Colour.RED if colour == Colour.GREEN else colour)]
-        ]
-        if not rule.enabled:
-            continue
-        description = _describe(
-            kind, colour, case["number"], step["name"] if step else "", due
-        )
-        events.append(
-            _event(
-                rule,
-                _WARNING_TYPES[colour],
-                department_id=case["department_id"],
-                case_id=case["pk"],
-                step_id=step_id,
-                description=description,
-                at=now,
-            )
-        )
-        if colour != Colour.GREEN:
-            for user_id in {
-                responsible,
-                *recipients.heads(case["department_id"]),
-            } - {None}:
-                told[user_id].append(description)
-    Signal.objects.bulk_create(created)
-    Signal.objects.bulk_update(
-        updated,
-        ["colour", "due", "responsible", "changed_at", "red_since", "escalated_at"],
+        wanted.append(want(case, step, step["due"], step["limit_days"], frozen, step["assignee_id"]))
+    return _apply_colours(
+        wanted,
+        Signal.objects.filter(case_id__in=by_id).exclude(kind=SignalKind.JOINT),
+        palette=palette,
+        rule_set=rule_set,
+        recipients=recipients,
+        actor=actor,
+        checked=len(cases),
     )
-    SupervisionEvent.objects.bulk_create(events)
-    for user_id, lines in told.items():
-        more = len(lines) - NOTIFY_LIST
-        body = "\n".join(lines[:NOTIFY_LIST]) + (
-            ("\n" + _("另有 %(n)s 条。") % {"n": more}) if more > 0 else ""
+
+
+_COLOUR_RANK = {Colour.GREEN: 0, Colour.YELLOW: 1, Colour.RED: 2}
+
+
+@transaction.atomic
+def joint_signals_refresh(
+    *,
+    palette: Palette,
+    rule_set: dict[str, SupervisionRule],
+    recipients: Recipients,
+    actor: Any = None,
+) -> int:
+    """A joint case in progress (一件事) warns as its most urgent open member case, or by its own
+    joint date when that is more urgent; the signal is the lead department's, who answers for
+    the whole 一件事 (each member's department sees its own case's signal). Run after the member
+    cases are recoloured; returns how many changed colour."""
+    joints = list(
+        JointCase.objects.filter(status=JointStatus.IN_PROGRESS).values(
+            "pk", "number", "lead_department_id", "joint_due", "composite__joint_limit_days"
         )
-        _tell([user_id], _("办件时限预警（%(n)s 条）") % {"n": len(lines)}, body)
-    if events:
-        audit.record(
-            actor=actor,
-            action="supervision.signals.refresh",
-            object_type="supervision.signal",
-            after={
-                "cases": len(cases),
-                "changes": len(events),
-                "red": sum(1 for e in events if e.warning_type == WarningType.RED),
-            },
+    )
+    members: dict[int, list[dict]] = defaultdict(list)
+    for member in (
+        Case.objects.filter(joint_id__in=[j["pk"] for j in joints])
+        .values("pk", "joint_id", "item_id", "region_id", "status")
+        .order_by("pk")
+    ):
+        members[member["joint_id"]].append(member)
+    colour_of = dict(
+        Signal.objects.filter(
+            kind=SignalKind.CASE, case_id__in=[m["pk"] for ms in members.values() for m in ms]
+        ).values_list("case_id", "colour")
+    )
+    palette.load(item_ids=set(), region_ids={m["region_id"] for ms in members.values() for m in ms})
+    wanted = []
+    for joint in joints:
+        own = members[joint["pk"]]
+        if not own:
+            continue
+        lead = own[0]
+        colour = palette.colour(
+            joint["joint_due"],
+            limit_days=joint["composite__joint_limit_days"],
+            item_id=0,  # the default threshold: a joint case has no item of its own
+            region_id=lead["region_id"],
         )
-    return len(events)
+        worst = max(own, key=lambda m: _COLOUR_RANK[colour_of.get(m["pk"], Colour.GREEN)])
+        if _COLOUR_RANK[colour_of.get(worst["pk"], Colour.GREEN)] > _COLOUR_RANK[colour]:
+            colour, lead = colour_of[worst["pk"]], worst
+        wanted.append(
+            Wanted(
+                kind=SignalKind.JOINT,
+                case_id=lead["pk"],
+                step_id=None,
+                joint_id=joint["pk"],
+                department_id=joint["lead_department_id"],
+                item_id=lead["item_id"],
+                number=joint["number"] or "",
+                step_name="",
+                due=joint["joint_due"],
+                colour=colour,
+                frozen=False,
+                responsible=None,
+            )
+        )
+    return _apply_colours(
+        wanted,
+        Signal.objects.filter(kind=SignalKind.JOINT),
+        palette=palette,
+        rule_set=rule_set,
+        recipients=recipients,
+        actor=actor,
+        checked=len(joints),
+    )
 
 
 @transaction.atomic
 def signals_drop_closed(*, actor: Any = None) -> int:
     """Signals of cases no longer open and of steps done are removed (nothing left to watch)."""
     gone = Signal.objects.filter(
-        ~Q(case__status__in=OPEN_STATUSES) | Q(step__status=StepStatus.DONE)
+        Q(~Q(joint__status=JointStatus.IN_PROGRESS), kind=SignalKind.JOINT)
+        | Q(~Q(case__status__in=OPEN_STATUSES), kind=SignalKind.CASE)
+        | Q(~Q(case__status__in=OPEN_STATUSES) | Q(step__status=StepStatus.DONE), kind=SignalKind.STEP)
     )
     ids = list(gone.values_list("pk", flat=True)[: SWEEP_CHUNK * 10])
     if ids:
@@ -674,6 +796,9 @@ def warnings_refresh(*, actor: Any = None) -> int:
             actor=actor,
         )
         last = ids[-1]
+    changed += joint_signals_refresh(
+        palette=palette, rule_set=rule_set, recipients=recipients, actor=actor
+    )
     signals_escalate(today=today, rule_set=rule_set, recipients=recipients, actor=actor)
     return changed
 
@@ -1344,7 +1469,8 @@ def denial_review(
     *, actor: Any, filing: DenialFiling, outcome: str, opinion: str
 ) -> DenialReview:
     """Review a denial filing: the reasons and basis hold, or they are questioned and a
-    supervision item is opened. The filing's own review fields are filled as well."""
+    supervision item is opened. The filing's own review fields are filled by the cases
+    service that owns them; this service's audit entry records the whole review."""
     found = (
         DenialFiling.objects.select_related("department__region", "case")
         .filter(pk=getattr(filing, "pk", None))
@@ -1355,11 +1481,9 @@ def denial_review(
     if outcome not in DenialOutcome.values:
         raise InvalidInput(_("请选择审查结论。"), field="outcome")
     opinion = _text(opinion, field="opinion", message=_("请填写审查意见。"))
-    now = clock.now()
-    if not DenialFiling.objects.filter(pk=found.pk, reviewed_at__isnull=True).update(
-        reviewed_at=now, reviewed_by=actor, review_opinion=opinion
-    ):
-        raise DomainError(_("该否定报备已审查。"))
+    found = denial_filing_mark_reviewed(
+        actor=actor, filing=found, opinion=opinion, audited_by_caller=True
+    )
     item = None
     if outcome == DenialOutcome.QUESTIONED:
         item = _open_item(
@@ -1377,7 +1501,7 @@ def denial_review(
         outcome=outcome,
         opinion=opinion,
         reviewed_by=actor,
-        reviewed_at=now,
+        reviewed_at=found.reviewed_at,
         item=item,
     )
     audit.record(

@@ -13,6 +13,7 @@ urlpatterns = [
         name="department",
     ),
     path("cases/<int:pk>/", views.case_view, name="case"),
+    path("joint-cases/<int:pk>/", views.joint_view, name="joint"),
     path("events/", views.events_view, name="events"),
     path("items/", views.items_view, name="items"),
     path("items/<int:pk>/", views.item_view, name="item"),
@@ -35,4 +36,8 @@ urlpatterns = [
         name="spot_check_record",
     ),
     path("performance/", views.performance_view, name="performance"),
+    path("rules/", views.rules_view, name="rules"),
+    path("rules/<str:code>/", views.rule_edit_view, name="rule_edit"),
+    path("thresholds/", views.thresholds_view, name="thresholds"),
+    path("thresholds/<int:pk>/", views.threshold_edit_view, name="threshold_edit"),
 ]

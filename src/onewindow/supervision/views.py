@@ -1,7 +1,8 @@
 """Electronic supervision on the web (mounted at /supervision/): the live board of the region with
 the red list first, a department's red/yellow list, the drill-down to a case and its audit
 trail, supervision items and notices (督办), denial filings, spot checks, supervision records and
-staff performance figures.
+staff performance figures, and the configuration of the rules and the items' warning
+thresholds.
 
 Thin views: reads through `selectors`, every change through `services`. A refusal is shown with
 the service's message and its 4xx status and changes nothing; a successful POST redirects.
@@ -13,33 +14,55 @@ import datetime as dt
 import re
 from typing import Any
 
+from django import forms
 from django.contrib import messages
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from onewindow.accounts.choices import Role
-from onewindow.accounts.permissions import role_required, staff_required
+from onewindow.accounts.permissions import (
+    is_platform_admin,
+    role_required,
+    staff_required,
+)
 from onewindow.core.errors import DomainError, InvalidInput, NotFound
 from onewindow.core.refusals import problem_page, refusals_as, render_in_shell
 from onewindow.supervision import clock, selectors, services
 from onewindow.supervision.choices import (
+    DEFAULT_NEAR_DAYS,
+    DEFAULT_NEAR_PERCENT,
     DenialOutcome,
     ItemStatus,
     NoticeStatus,
+    RuleCode,
     SignalKind,
 )
-from onewindow.supervision.models import SupervisionNotice
+from onewindow.supervision.colours import DEFAULT_THRESHOLD, Threshold
+from onewindow.supervision.forms import ItemSettingForm, RuleForm, parameter_label
+from onewindow.supervision.models import SupervisionNotice, SupervisionRule
 
 MAX_ID = 2**63 - 1
 _DIGITS = re.compile(r"[0-9]{1,19}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.PLATFORM_ADMIN)
+# Who reads the items' thresholds: supervisors (their regions' items) and those who set them.
+THRESHOLD_READER_ROLES = (Role.SUPERVISOR, Role.DEPARTMENT_ADMIN, Role.PLATFORM_ADMIN)
+THRESHOLD_LIST_LIMIT = 100
+GET_OR_POST = ("GET", "HEAD", "POST")
 
 supervisor_required = role_required(*SUPERVISOR_ROLES)
+platform_admin_required = role_required(Role.PLATFORM_ADMIN)
+threshold_reader_required = role_required(*THRESHOLD_READER_ROLES)
 domain_errors = refusals_as(
     problem_page("supervision:warnings", gettext_lazy("返回监察看板"))
 )
@@ -127,6 +150,18 @@ def case_view(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "supervision/case.html",
         {"trail": trail, "tomorrow": clock.today() + dt.timedelta(days=1)},
+    )
+
+
+@require_safe
+@supervisor_required
+@domain_errors
+def joint_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Drill-down of a joint case: its own signal and every member case with its colour."""
+    return render(
+        request,
+        "supervision/joint.html",
+        {"trail": selectors.joint_trail(request.user, pk)},
     )
 
 
@@ -508,5 +543,189 @@ def performance_view(request: HttpRequest) -> HttpResponse:
         request,
         "supervision/performance.html",
         {"figures": figures, "year": year, "error": error},
+        status=status,
+    )
+
+
+# --- configuration: rules and the items' warning thresholds -------------------------------------
+
+
+def _refused(form: forms.Form, exc: DomainError) -> int:
+    """Show a service's refusal on the form; its status for the response."""
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    return exc.status_code
+
+
+@require_safe
+@supervisor_required
+def rules_view(request: HttpRequest) -> HttpResponse:
+    """The supervision rules (W: warnings, A: anomalies), with their switch and parameters;
+    platform administrators change them."""
+    rules = [
+        (
+            rule,
+            [(parameter_label(name), value) for name, value in rule.parameters.items()],
+        )
+        for rule in selectors.rule_list()
+    ]
+    return render(
+        request,
+        "supervision/rules.html",
+        {"rules": rules, "may_configure": is_platform_admin(request.user)},
+    )
+
+
+def _rule(code: str) -> SupervisionRule:
+    found = services.rules().get(code)
+    if found is None:
+        raise NotFound(_("没有该监察规则。"))
+    return found
+
+
+@require_http_methods(GET_OR_POST)
+@platform_admin_required
+@domain_errors
+def rule_edit_view(request: HttpRequest, code: str) -> HttpResponse:
+    rule = _rule(code)
+    form = RuleForm(request.POST if request.method == "POST" else None, rule=rule)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.rule_configure(
+                    actor=request.user,
+                    rule=rule,
+                    enabled=form.cleaned_data["enabled"],
+                    parameters=form.parameters(),
+                )
+            except DomainError as exc:
+                status = _refused(form, exc)
+            else:
+                messages.success(
+                    request, _("已保存监察规则 %(code)s。") % {"code": rule.code}
+                )
+                return redirect("supervision:rules")
+    return render(
+        request,
+        "supervision/rule_edit.html",
+        {"rule": rule, "form": form},
+        status=status,
+    )
+
+
+def _render_configuration(
+    request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    """In the supervision shell for supervisors; a department's administrator stays in the
+    workbench."""
+    if selectors.is_supervisor(request.user):
+        return render(
+            request,
+            template,
+            {
+                **context,
+                "supervisor": True,
+                "base_template": "onewindow/supervision.html",
+            },
+            status=status,
+        )
+    return render_in_shell(request, template, context, status=status)
+
+
+@require_safe
+@threshold_reader_required
+def thresholds_view(request: HttpRequest) -> HttpResponse:
+    """The items' yellow thresholds (the default, or the item's own), searched by name or code."""
+    query = request.GET.get("q", "").strip()[:100]
+    items = selectors.threshold_readable_items(request.user)
+    if query:
+        items = items.filter(Q(name__icontains=query) | Q(impl_code__icontains=query))
+    items = list(
+        items.select_related("department", "supervision_setting").order_by(
+            "department__name", "name", "pk"
+        )[: THRESHOLD_LIST_LIMIT + 1]
+    )
+    settable = set(
+        selectors.threshold_settable_items(request.user)
+        .filter(pk__in=[item.pk for item in items])
+        .values_list("pk", flat=True)
+    )
+    rows = []
+    for item in items[:THRESHOLD_LIST_LIMIT]:
+        setting = getattr(item, "supervision_setting", None)
+        threshold = (
+            Threshold(setting.near_days, setting.near_percent)
+            if setting
+            else DEFAULT_THRESHOLD
+        )
+        rows.append(
+            {
+                "item": item,
+                "setting": setting,
+                "yellow_days": threshold.days(item.promised_days),
+                "settable": item.pk in settable,
+            }
+        )
+    return _render_configuration(
+        request,
+        "supervision/thresholds.html",
+        {
+            "rows": rows,
+            "more": len(items) > THRESHOLD_LIST_LIMIT,
+            "query": query,
+            "default_days": DEFAULT_NEAR_DAYS,
+            "default_percent": DEFAULT_NEAR_PERCENT,
+            "escalation": services.rules()[RuleCode.ESCALATION],
+            "may_configure_rules": is_platform_admin(request.user),
+        },
+    )
+
+
+@require_http_methods(GET_OR_POST)
+@threshold_reader_required
+@domain_errors
+def threshold_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    item = (
+        selectors.threshold_settable_items(request.user)
+        .select_related("department", "supervision_setting")
+        .filter(pk=pk)
+        .first()
+    )
+    if item is None:
+        raise NotFound(_("没有找到该事项，或您不能设置它的预警阈值。"))
+    setting = getattr(item, "supervision_setting", None)
+    initial = (
+        {
+            "near_days": setting.near_days,
+            "near_percent": setting.near_percent,
+            "separate_accept_and_decide": setting.separate_accept_and_decide,
+        }
+        if setting
+        else {}
+    )
+    form = ItemSettingForm(
+        request.POST if request.method == "POST" else None, initial=initial
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.item_setting_save(
+                    actor=request.user, item=item, **form.cleaned_data
+                )
+            except DomainError as exc:
+                status = _refused(form, exc)
+            else:
+                messages.success(
+                    request, _("已保存 %(item)s 的预警阈值。") % {"item": item.name}
+                )
+                query = urlencode({"q": item.impl_code})
+                return redirect(f"{reverse('supervision:thresholds')}?{query}")
+    return _render_configuration(
+        request,
+        "supervision/threshold_edit.html",
+        {"item": item, "form": form},
         status=status,
     )
