@@ -186,6 +186,12 @@ def test_the_dashboard_exports_and_api_show_the_satisfaction(
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet.cell(1, sheet.max_column).value == "满意率(%)"
     assert sheet.cell(sheet.max_row, sheet.max_column).value == "50.0"
+    open_data = Client().get(reverse("analytics:open_data")).content.decode("utf-8-sig")
+    header, row = open_data.splitlines()[:2]
+    assert header.endswith(
+        "rated_very_satisfied,rated_satisfied,rated_basic,rated_dissatisfied,rated_very_dissatisfied"
+    )
+    assert row.endswith(",1,0,0,1,0")
     _token, secret = api_token_create(actor=people.supervisor, name="test")
     api = Client(headers={"Authorization": f"Bearer {secret}"})
     total = api.get(reverse("api:metrics")).json()["total"]

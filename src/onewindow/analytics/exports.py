@@ -8,7 +8,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
-from onewindow.analytics.selectors import MetricRow, MetricTable
+from onewindow.analytics.selectors import OPEN_DATA_COUNTERS, MetricRow, MetricTable
 
 
 def _percent(value: float | None) -> str:
@@ -110,19 +110,7 @@ def open_data_csv(rows: list[dict[str, Any]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
-        [
-            "month",
-            "region_code",
-            "region_name",
-            "item_code",
-            "item_name",
-            "applications",
-            "online_applications",
-            "acceptances",
-            "completions",
-            "on_time",
-            "on_the_spot",
-        ]
+        ["month", "region_code", "region_name", "item_code", "item_name", *OPEN_DATA_COUNTERS]
     )
     for row in rows:
         writer.writerow(
@@ -134,12 +122,7 @@ def open_data_csv(rows: list[dict[str, Any]]) -> bytes:
                     row["region__name"],
                     row["item__impl_code"],
                     row["item__name"],
-                    row["applications"],
-                    row["online_applications"],
-                    row["acceptances"],
-                    row["completions"],
-                    row["on_time"],
-                    row["on_the_spot"],
+                    *(row[name] for name in OPEN_DATA_COUNTERS),
                 )
             ]
         )

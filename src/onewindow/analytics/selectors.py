@@ -331,6 +331,18 @@ def today_figures(actor: Any, filters: Filters) -> MetricRow:
     )
 
 
+# What open data publishes per month, region and item: counts no person can be found in.
+OPEN_DATA_COUNTERS = (
+    "applications",
+    "online_applications",
+    "acceptances",
+    "completions",
+    "on_time",
+    "on_the_spot",
+    *RATING_COUNTERS.values(),
+)
+
+
 def open_data(*, month_from: dt.date, month_to: dt.date) -> list[dict[str, Any]]:
     """Non-personal aggregates for open data: per month, region and item, counts only."""
     rows = (
@@ -338,19 +350,7 @@ def open_data(*, month_from: dt.date, month_to: dt.date) -> list[dict[str, Any]]
         .values(
             "month", "region__code", "region__name", "item__impl_code", "item__name"
         )
-        .annotate(
-            **{
-                name: Sum(name)
-                for name in (
-                    "applications",
-                    "online_applications",
-                    "acceptances",
-                    "completions",
-                    "on_time",
-                    "on_the_spot",
-                )
-            }
-        )
+        .annotate(**{name: Sum(name) for name in OPEN_DATA_COUNTERS})
         .order_by("month", "region__code", "item__impl_code")
     )
     return list(rows)
