@@ -181,7 +181,7 @@ def test_citizen_reopens_then_rates_on_the_portal(client_as, submit, hotline):
 def test_rules_page_and_api(client_as, hotline, world):
     operator = client_as(hotline.operator)
     saved = operator.post(
-        "/complaints/rules/",
+        reverse("complaints:rule_new"),
         {
             "priority": "10",
             "keyword": "广告",
@@ -193,7 +193,7 @@ def test_rules_page_and_api(client_as, hotline, world):
     )
     assert saved.status_code == 302 and RoutingRule.objects.get().keyword == "广告"
     empty = operator.post(
-        "/complaints/rules/",
+        reverse("complaints:rule_new"),
         {
             "priority": "10",
             "keyword": "",

@@ -162,7 +162,7 @@ def public_progress(number: str, query_code: str) -> Case:
     number = number.strip() if isinstance(number, str) else ""
     code = query_code.strip().upper() if isinstance(query_code, str) else ""
     case = (Case.objects.filter(number=number, query_code=code).exclude(query_code="")
-            .select_related("item", "department").first()) if number and code else None
+            .select_related("item", "department", "region").first()) if number and code else None
     if case is None:
         raise NotFound(_("办件编号或查询码不正确。"))
     return case

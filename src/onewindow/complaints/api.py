@@ -16,7 +16,7 @@ from ninja import Field, Path, Query, Router, Schema, Status
 
 from onewindow.accounts.auth import api_auth
 from onewindow.catalogue.models import ImplementationItem
-from onewindow.complaints import selectors, services
+from onewindow.complaints import reference, selectors, services
 from onewindow.complaints.choices import Kind, Source
 from onewindow.complaints.models import Complaint, RoutingRule, Topic
 from onewindow.core.api import ACTION_ERRORS, ErrorOut, ValidationErrorOut
@@ -238,13 +238,12 @@ def _lookup(queryset: Any, field: str, value: Any, message: str, name: str) -> A
 
 
 def _topic(code: str | None) -> Topic | None:
-    return _lookup(
-        Topic.objects.select_related("department"),
-        "code",
-        code,
-        _("诉求类别无效。"),
-        "topic",
-    )
+    if not code:
+        return None
+    found = reference.current().topics.get(code)
+    if found is None:
+        raise InvalidInput(_("诉求类别无效。"), field="topic")
+    return found
 
 
 def _item(code: str | None) -> ImplementationItem | None:
@@ -311,16 +310,22 @@ def mine(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.get(
     "/progress",
+    url_name="complaints_progress",
     auth=None,
-    response={200: ComplaintProgressOut, 404: ErrorOut, 422: ValidationErrorOut},
-    summary="Progress by number and query code (no personal data)",
+    response={
+        200: ComplaintProgressOut,
+        404: ErrorOut,
+        422: ValidationErrorOut,
+        429: ErrorOut,
+    },
+    summary="Progress by number and query code (no personal data); 429 after ten wrong pairs an hour",
 )
 def progress(
     request: HttpRequest,
     number: str = Query(..., max_length=20),
     code: str = Query(..., max_length=8),
 ) -> dict[str, Any]:
-    found = selectors.public_progress(number, code)
+    found, history = selectors.public_progress(number, code)
     return {
         "number": found.number,
         "status": found.status,
@@ -329,7 +334,7 @@ def progress(
         "received_at": found.received_at,
         "due": found.due,
         "answered_at": found.answered_at,
-        "history": [_update_out(u) for u in selectors.public_history(found)],
+        "history": [_update_out(u) for u in history],
     }
 
 

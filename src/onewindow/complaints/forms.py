@@ -1,9 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from onewindow.catalogue.models import ImplementationItem
 from onewindow.complaints.antibot import HONEYPOT
 from onewindow.complaints.choices import Kind, Rating, Source
-from onewindow.complaints.models import Topic
+from onewindow.complaints.models import RoutingRule, Topic
 from onewindow.core.models import Department, Region
 
 
@@ -70,9 +71,9 @@ class HotlineForm(ComplaintForm):
 
 
 class DepartmentChoice(forms.ModelChoiceField):
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, *, label: str = _("承办单位"), **kwargs) -> None:
         super().__init__(
-            label=_("承办单位"),
+            label=label,
             queryset=Department.objects.filter(is_active=True),
             **kwargs,
         )
@@ -123,20 +124,135 @@ class ExposureForm(forms.Form):
 
 
 class RuleForm(forms.Form):
+    """A routing rule's fields, as `services.routing_rule_save` takes them."""
+
     priority = forms.IntegerField(
-        label=_("优先级"), min_value=0, max_value=32767, initial=100
+        label=_("优先级"),
+        min_value=0,
+        max_value=32767,
+        initial=100,
+        help_text=_("数字小的先匹配"),
     )
     topic = _TopicField(
         label=_("诉求类别"), queryset=Topic.objects.all(), required=False
     )
+    item = forms.CharField(label=_("事项实施编码"), max_length=36, required=False)
     region = forms.ModelChoiceField(
-        label=_("行政区划"), queryset=Region.objects.order_by("path"), required=False
+        label=_("行政区划"),
+        queryset=Region.objects.order_by("path"),
+        required=False,
+        help_text=_("含下级区划"),
     )
-    keyword = forms.CharField(label=_("关键词"), max_length=50, required=False)
+    keyword = forms.CharField(
+        label=_("关键词"),
+        max_length=50,
+        required=False,
+        help_text=_("标题或内容中出现即匹配"),
+    )
     department = DepartmentChoice()
     promised_days = forms.IntegerField(
-        label=_("承诺时限（工作日）"), min_value=1, max_value=60, required=False
+        label=_("承诺时限（工作日）"),
+        min_value=1,
+        max_value=60,
+        required=False,
+        help_text=_("不填则按诉求类别"),
     )
+    is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+
+    def __init__(self, *args, rule: RoutingRule | None = None, **kwargs) -> None:
+        if rule is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "priority": rule.priority,
+                    "topic": rule.topic_id,
+                    "item": rule.item.impl_code if rule.item_id else "",
+                    "region": rule.region_id,
+                    "keyword": rule.keyword,
+                    "department": rule.department_id,
+                    "promised_days": rule.promised_days,
+                    "is_active": rule.is_active,
+                },
+            )
+        super().__init__(*args, **kwargs)
+
+    def clean_item(self) -> ImplementationItem | None:
+        code = self.cleaned_data["item"].strip().upper()
+        if not code:
+            return None
+        found = ImplementationItem.objects.filter(impl_code=code).first()
+        if found is None:
+            raise forms.ValidationError(_("没有找到该事项。"))
+        return found
+
+
+class TopicForm(forms.Form):
+    """A category's fields, as `services.topic_save` takes them; the code names the category and
+    stays as it is once saved."""
+
+    code = forms.CharField(
+        label=_("类别代码"),
+        max_length=40,
+        help_text=_(
+            "字母、数字、连字符或下划线，即 Open311 的服务代码，保存后不能修改"
+        ),
+    )
+    name = forms.CharField(label=_("类别名称"), max_length=100)
+    group = forms.CharField(label=_("分组"), max_length=50, required=False)
+    description = forms.CharField(
+        label=_("说明"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    keywords = forms.CharField(
+        label=_("关键词"), max_length=300, required=False, help_text=_("以逗号分隔")
+    )
+    department = DepartmentChoice(label=_("默认承办单位"), required=False)
+    promised_days = forms.IntegerField(
+        label=_("承诺答复时限（工作日）"), min_value=1, max_value=60, initial=5
+    )
+    attributes = forms.JSONField(
+        label=_("附加信息项"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_(
+            "Open311 属性定义的 JSON 列表，每项含 code、datatype、required、description，"
+            "列表类型另含 values（key、name）；不需要时留空"
+        ),
+    )
+    is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+
+    def __init__(self, *args, topic: Topic | None = None, **kwargs) -> None:
+        if topic is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "code": topic.code,
+                    "name": topic.name,
+                    "group": topic.group,
+                    "description": topic.description,
+                    "keywords": topic.keywords,
+                    "department": topic.department_id,
+                    "promised_days": topic.promised_days,
+                    "attributes": topic.attributes,
+                    "is_active": topic.is_active,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.topic = topic
+        if topic is not None:
+            self.fields["code"].disabled = True
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].strip()
+        # Saving is by code: a new category must not take over an existing one.
+        if self.topic is None and Topic.objects.filter(code=code).exists():
+            raise forms.ValidationError(_("已有该代码的诉求类别。"))
+        return code
+
+    def clean_attributes(self) -> list:
+        return self.cleaned_data["attributes"] or []
 
 
 class ProgressForm(forms.Form):

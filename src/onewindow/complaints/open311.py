@@ -143,7 +143,8 @@ def _attribute(definition: dict, order: int) -> dict[str, Any]:
 
 
 def request_out(complaint: Complaint, *, notes: bool = False) -> dict[str, Any]:
-    """One request as GeoReport v2 lists it, with nothing that identifies the person asking."""
+    """One request as GeoReport v2 lists it, with nothing that identifies the person asking;
+    `notes` needs it read with its history (`selectors.open311_requests(notes=True)`)."""
     names = [complaint.contact_name, complaint.respondent]
     expected = (
         dt.datetime.combine(complaint.due, dt.time(23, 59, 59), tzinfo=SHANGHAI)
@@ -181,7 +182,7 @@ def request_out(complaint: Complaint, *, notes: bool = False) -> dict[str, Any]:
                 "type": update.kind,
                 "status": "closed" if update.status in OPEN311_CLOSED else "open",
             }
-            for update in selectors.public_history(complaint)
+            for update in complaint.updates.all()
         ]
     return out
 
@@ -257,12 +258,14 @@ def _list_requests(request: HttpRequest, fmt: str) -> HttpResponse:
         for part in params.get("service_request_id", "").split(",")
         if part.strip()
     ]
+    notes = params.get("extensions") == "true"
     found = selectors.open311_requests(
         ids=ids,
         service_code=params.get("service_code", "")[:40],
         start=_parse_moment(params.get("start_date", ""), "start_date"),
         end=_parse_moment(params.get("end_date", ""), "end_date"),
         status=params.get("status", ""),
+        notes=notes,
     )
     page = _page_number(params.get("page", ""), "page", 1, 10**6)
     size = _page_number(
@@ -271,7 +274,7 @@ def _list_requests(request: HttpRequest, fmt: str) -> HttpResponse:
     total = found.count()
     rows = list(found[(page - 1) * size : page * size])
     response = render(
-        [request_out(c, notes=params.get("extensions") == "true") for c in rows],
+        [request_out(c, notes=notes) for c in rows],
         fmt,
         root="service_requests",
     )
@@ -366,11 +369,12 @@ def requests_view(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @require_safe
 def request_detail(request: HttpRequest, number: str, fmt: str) -> HttpResponse:
-    found = selectors.open311_requests(ids=[number]).first()
+    notes = request.GET.get("extensions") == "true"
+    found = selectors.open311_requests(ids=[number], notes=notes).first()
     if found is None:
         return error(fmt, 404, _("没有找到该诉求。"))
     return render(
-        [request_out(found, notes=request.GET.get("extensions") == "true")],
+        [request_out(found, notes=notes)],
         fmt,
         root="service_requests",
     )

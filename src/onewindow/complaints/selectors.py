@@ -7,7 +7,7 @@ personal data."""
 import datetime as dt
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,9 +17,21 @@ from onewindow.accounts.permissions import (
     is_platform_admin,
     staff_departments,
 )
+from onewindow.complaints import reference, throttle
 from onewindow.complaints.choices import Status
-from onewindow.complaints.models import Complaint, Exposure, RoutingRule, Topic
-from onewindow.complaints.services import is_operator, operator_centres
+from onewindow.complaints.models import (
+    Complaint,
+    ComplaintUpdate,
+    Exposure,
+    RoutingRule,
+    Topic,
+)
+from onewindow.complaints.services import (
+    may_keep_rules,
+    may_keep_topics,
+    operator_regions,
+)
+from onewindow.core import request_context
 from onewindow.core.errors import InvalidInput, NotFound
 
 
@@ -45,7 +57,7 @@ def staff_scope(actor: Any) -> Q:
         return Q(pk__in=[])
     if is_platform_admin(actor):
         return Q()
-    paths = [centre.region.path for centre in operator_centres(actor)]
+    paths = list(operator_regions(actor))
     paths += list(
         active_assignments(actor)
         .filter(role=Role.SUPERVISOR, region__isnull=False)
@@ -96,23 +108,52 @@ def my_complaint(actor: Any, pk: int) -> Complaint:
     return found
 
 
-def public_progress(number: Any, query_code: Any) -> Complaint:
+# What the public sees of a request and of each entry of its history.
+PROGRESS_FIELDS = (
+    "number",
+    "status",
+    "received_at",
+    "due",
+    "answered_at",
+    "department__name",
+)
+HISTORY_FIELDS = ("complaint", "at", "kind", "status", "summary", "department__name")
+
+
+def _history() -> QuerySet[ComplaintUpdate]:
+    return (
+        ComplaintUpdate.objects.select_related("department")
+        .only(*HISTORY_FIELDS)
+        .order_by("at", "pk")
+    )
+
+
+def public_progress(
+    number: Any, query_code: Any
+) -> tuple[Complaint, list[ComplaintUpdate]]:
+    """A request and its history by number and query code. One read, the busiest public one:
+    every request has its intake entry, which carries the request along. An address that got
+    too many pairs wrong this hour is refused (TooMany)."""
+    address = request_context.client_ip.get() or "unknown"
+    throttle.check_lookup(address)
     number = number.strip().upper() if isinstance(number, str) else ""
     code = query_code.strip().upper() if isinstance(query_code, str) else ""
-    found = (
-        Complaint.objects.select_related("department")
-        .filter(number=number, query_code=code)
-        .first()
-        if number and code
-        else None
-    )
-    if found is None:
+    history = []
+    if number and code:
+        history = list(
+            _history()
+            .select_related("complaint__department")
+            .only(*HISTORY_FIELDS, *(f"complaint__{f}" for f in PROGRESS_FIELDS))
+            .filter(complaint__number=number, complaint__query_code=code)
+        )
+    if not history:
+        throttle.lookup_failed(address)
         raise NotFound(_("编号或查询码不正确。"))
-    return found
+    return history[0].complaint, history
 
 
-def public_history(complaint: Complaint) -> QuerySet:
-    return complaint.updates.select_related("department").order_by("at", "pk")
+def public_history(complaint: Complaint) -> QuerySet[ComplaintUpdate]:
+    return _history().filter(complaint=complaint)
 
 
 def topics(*, active_only: bool = True) -> QuerySet[Topic]:
@@ -120,15 +161,30 @@ def topics(*, active_only: bool = True) -> QuerySet[Topic]:
     return found.filter(is_active=True) if active_only else found
 
 
-def topic(code: str) -> Topic:
-    found = topics().filter(code=code).first()
+def kept_topics(actor: Any) -> QuerySet[Topic]:
+    """Every category, open or closed, for those who keep them (platform administrators)."""
+    if not may_keep_topics(actor):
+        return Topic.objects.none()
+    return topics(active_only=False)
+
+
+def kept_topic(actor: Any, pk: int) -> Topic:
+    found = kept_topics(actor).filter(pk=pk).first()
     if found is None:
         raise NotFound(_("没有找到该诉求类别。"))
     return found
 
 
+def topic(code: str) -> Topic:
+    """An active category by its code (the Open311 service code)."""
+    found = reference.current().topics.get(code)
+    if found is None or not found.is_active:
+        raise NotFound(_("没有找到该诉求类别。"))
+    return found
+
+
 def routing_rules(actor: Any) -> QuerySet[RoutingRule]:
-    if not is_operator(actor):
+    if not may_keep_rules(actor):
         return RoutingRule.objects.none()
     return RoutingRule.objects.select_related(
         "topic", "item", "region", "department"
@@ -159,12 +215,16 @@ def open311_requests(
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
     status: str = "",
+    notes: bool = False,
 ) -> QuerySet[Complaint]:
     """GeoReport v2 GET requests: by ids (which override every other filter), or by category,
-    a span of at most 90 days (by default the last 90) and open/closed."""
+    a span of at most 90 days (by default the last 90) and open/closed; with their histories
+    when `notes` (the update-history extension)."""
     found = Complaint.objects.select_related("topic", "department").order_by(
         "-received_at", "-pk"
     )
+    if notes:
+        found = found.prefetch_related(Prefetch("updates", queryset=_history()))
     if ids:
         return found.filter(number__in=ids)
     end = end or timezone.now()

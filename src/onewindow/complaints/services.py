@@ -22,7 +22,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -30,10 +29,10 @@ from django.utils.translation import gettext_lazy
 from onewindow.accounts.choices import AccountKind
 from onewindow.accounts.permissions import (
     is_platform_admin,
-    staff_departments,
+    staff_department_ids,
 )
 from onewindow.catalogue.models import ImplementationItem
-from onewindow.complaints import throttle
+from onewindow.complaints import reference, throttle
 from onewindow.complaints.choices import (
     UNSATISFIED_RATINGS,
     Kind,
@@ -66,6 +65,10 @@ MAX_MEDIA = 5
 MEDIA_KINDS = ("jpg", "png", "pdf")
 MEDIA_PURPOSE = "complaint.media"
 MAX_REOPEN = 2
+MAX_PRIORITY = 32767
+PRIORITY_STEP = (
+    10  # gaps left between rules put in order, for a rule slotted in by hand
+)
 SWEEP_BATCH = 500
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
@@ -86,23 +89,26 @@ def _is_user(actor: Any) -> bool:
     )
 
 
-def operator_centres(actor: Any) -> list[HotlineCentre]:
-    """The hotline centres `actor` works at (a role in, or profile at, the centre's department)."""
+def operator_regions(actor: Any) -> list[str]:
+    """The region paths of the hotline centres `actor` works at (a role in, or profile at, the
+    centre's department), read once per request."""
     if not _is_user(actor) or actor.kind != AccountKind.STAFF:
         return []
-    departments = staff_departments(actor).values("pk")
-    return list(
-        HotlineCentre.objects.select_related("region").filter(
-            department__in=departments
-        )
+    return request_context.memoised(
+        ("complaints.operator_regions", actor.pk),
+        lambda: list(
+            HotlineCentre.objects.filter(
+                department_id__in=staff_department_ids(actor)
+            ).values_list("region__path", flat=True)
+        ),
     )
 
 
 def is_operator(actor: Any, region: Region | None = None) -> bool:
     """A 12345 operator, for `region` when given (their centre serves it or a region above it),
     or a platform administrator. The centres are asked first: operators are the busy callers."""
-    centres = operator_centres(actor)
-    if any(region is None or region.path.startswith(c.region.path) for c in centres):
+    paths = operator_regions(actor)
+    if any(region is None or region.path.startswith(path) for path in paths):
         return True
     return _is_user(actor) and is_platform_admin(actor)
 
@@ -111,7 +117,7 @@ def is_department_staff(actor: Any, complaint: Complaint) -> bool:
     return (
         _is_user(actor)
         and complaint.department_id is not None
-        and staff_departments(actor).filter(pk=complaint.department_id).exists()
+        and complaint.department_id in staff_department_ids(actor)
     )
 
 
@@ -307,14 +313,12 @@ def route(
         if topic
         else int(getattr(settings, "COMPLAINTS_PROMISED_DAYS", 5))
     )
-    candidates = (
-        RoutingRule.objects.filter(is_active=True, department__is_active=True)
-        .filter(Q(topic__isnull=True) | Q(topic=topic))
-        .filter(Q(item__isnull=True) | Q(item=item))
-        .select_related("region", "department")
-        .order_by("priority", "pk")
-    )
-    for rule in candidates:
+    topic_id, item_id = getattr(topic, "pk", None), getattr(item, "pk", None)
+    for rule in reference.current().rules:
+        if rule.topic_id is not None and rule.topic_id != topic_id:
+            continue
+        if rule.item_id is not None and rule.item_id != item_id:
+            continue
         if rule.region_id and not region.path.startswith(rule.region.path):
             continue
         if rule.keyword and rule.keyword not in text:
@@ -429,6 +433,10 @@ def complaint_submit(
     key = None
     if idempotency_key:
         key = f"{actor.pk if _is_user(actor) else 'anonymous'}:{_text(idempotency_key, field='idempotency_key', message='', max_length=64)}"
+    # A retry must not count against the hourly limit, so limited callers look for the first
+    # submission before counting; operators are not limited and find it when the insert
+    # meets the unique key, which spares every call a read.
+    if key and not operator:
         earlier = Complaint.objects.filter(idempotency_key=key).first()
         if earlier is not None and _is_user(actor):
             return earlier
@@ -868,8 +876,18 @@ def exposure_publish(
 # --- reference data: categories, centres and routing rules ---------------------------------------------------
 
 
+def may_keep_topics(actor: Any) -> bool:
+    """Categories are kept by platform administrators."""
+    return _is_user(actor) and is_platform_admin(actor)
+
+
+def may_keep_rules(actor: Any) -> bool:
+    """Routing rules are kept by the 12345 centres (and platform administrators)."""
+    return is_operator(actor)
+
+
 def _may_configure(actor: Any) -> None:
-    if not is_operator(actor):
+    if not may_keep_rules(actor):
         raise PermissionDenied(_("只有12345热线中心或平台管理员可以维护分派规则。"))
 
 
@@ -911,7 +929,7 @@ def topic_save(
     is_active: bool = True,
 ) -> Topic:
     """Create or change a category (found by its code)."""
-    if actor is not None and not (_is_user(actor) and is_platform_admin(actor)):
+    if actor is not None and not may_keep_topics(actor):
         raise PermissionDenied(_("只有平台管理员可以维护诉求类别。"))
     if not isinstance(promised_days, int) or not 1 <= promised_days <= 60:
         raise InvalidInput(_("承诺时限应为 1 到 60 个工作日。"), field="promised_days")
@@ -938,6 +956,7 @@ def topic_save(
             "is_active": is_active,
         },
     )
+    reference.changed()
     audit.record(
         actor=actor,
         action="complaints.topic.save",
@@ -952,12 +971,33 @@ def topic_save(
 
 
 @transaction.atomic
+def topic_set_active(*, actor: Any, topic: Topic, is_active: bool) -> Topic:
+    """Open or close a category for new requests, leaving the rest of it as it is."""
+    current = Topic.objects.filter(pk=getattr(topic, "pk", None)).first()
+    if current is None:
+        raise NotFound(_("没有找到该诉求类别。"))
+    return topic_save(
+        actor=actor,
+        code=current.code,
+        name=current.name,
+        department=current.department,
+        promised_days=current.promised_days,
+        group=current.group,
+        description=current.description,
+        keywords=current.keywords,
+        attributes=current.attributes,
+        is_active=bool(is_active),
+    )
+
+
+@transaction.atomic
 def centre_save(*, actor: Any, department: Department, region: Region) -> HotlineCentre:
     if actor is not None and not (_is_user(actor) and is_platform_admin(actor)):
         raise PermissionDenied(_("只有平台管理员可以设置12345热线中心。"))
     centre, _created = HotlineCentre.objects.update_or_create(
         department=department, defaults={"region": region}
     )
+    request_context.forget()  # who is an operator may have changed
     audit.record(
         actor=actor,
         action="complaints.centre.save",
@@ -992,7 +1032,7 @@ def routing_rule_save(
     if (
         not isinstance(priority, int)
         or isinstance(priority, bool)
-        or not 0 <= priority <= 32767
+        or not 0 <= priority <= MAX_PRIORITY
     ):
         raise InvalidInput(_("优先级应为 0 到 32767 的整数。"), field="priority")
     if promised_days is not None and (
@@ -1022,6 +1062,7 @@ def routing_rule_save(
         for name, value in fields.items():
             setattr(saved, name, value)
         saved.save()
+    reference.changed()
     audit.record(
         actor=actor,
         action="complaints.rule.save",
@@ -1041,6 +1082,61 @@ def routing_rule_save(
 
 
 @transaction.atomic
+def routing_rule_set_active(
+    *, actor: Any, rule: RoutingRule, is_active: bool
+) -> RoutingRule:
+    """Start or stop applying a rule, leaving its conditions as they are."""
+    current = RoutingRule.objects.filter(pk=getattr(rule, "pk", None)).first()
+    if current is None:
+        raise NotFound(_("没有找到该规则。"))
+    return routing_rule_save(
+        actor=actor,
+        rule=current,
+        department=current.department,
+        priority=current.priority,
+        topic=current.topic,
+        item=current.item,
+        region=current.region,
+        keyword=current.keyword,
+        promised_days=current.promised_days,
+        is_active=bool(is_active),
+    )
+
+
+@transaction.atomic
+def routing_rules_reorder(*, actor: Any, order: list[int]) -> list[RoutingRule]:
+    """Put every rule in the order given (their ids, first tried first): the priorities become
+    10, 20, 30… `order` must name each rule once, so that a list read before someone else
+    added or deleted a rule is refused (409) rather than applied to rules it did not show."""
+    _may_configure(actor)
+    rules = {rule.pk: rule for rule in RoutingRule.objects.select_for_update()}
+    if (
+        not isinstance(order, list)
+        or not all(type(pk) is int for pk in order)
+        or sorted(order) != sorted(rules)
+    ):
+        raise DomainError(_("分派规则已被他人修改，请刷新后重试。"))
+    before = [
+        rule.pk for rule in sorted(rules.values(), key=lambda r: (r.priority, r.pk))
+    ]
+    step = PRIORITY_STEP if len(order) * PRIORITY_STEP <= MAX_PRIORITY else 1
+    for position, pk in enumerate(order, start=1):
+        rule = rules[pk]
+        if rule.priority != position * step:
+            rule.priority = position * step
+            rule.save(update_fields=["priority", "updated_at"])
+    reference.changed()
+    audit.record(
+        actor=actor,
+        action="complaints.rule.reorder",
+        object_type=RoutingRule._meta.label_lower,
+        before={"order": before},
+        after={"order": order},
+    )
+    return [rules[pk] for pk in order]
+
+
+@transaction.atomic
 def routing_rule_delete(*, actor: Any, rule: RoutingRule) -> None:
     _may_configure(actor)
     found = RoutingRule.objects.filter(pk=getattr(rule, "pk", None)).first()
@@ -1053,3 +1149,4 @@ def routing_rule_delete(*, actor: Any, rule: RoutingRule) -> None:
         before={"department": found.department_id, "keyword": found.keyword},
     )
     found.delete()
+    reference.changed()

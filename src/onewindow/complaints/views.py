@@ -1,7 +1,8 @@
 """Consultations and complaints on the web: the portal's form (open to anyone, with limits
 against floods and scripts), my requests with rating and reopening, the progress lookup by
 number and query code, the exposure column; in the workbench the 12345 operator's screen
-(take a call, dispatch), the department's queue and request page, and the routing rules.
+(take a call, dispatch), the department's queue and request page, and the pages keeping the
+categories (platform administrators) and the routing rules (12345 centres).
 
 Thin views: reads through `selectors`, every change through `services`; a refusal is shown
 with the service's message and its 4xx status and changes nothing; a successful POST redirects.
@@ -10,7 +11,6 @@ with the service's message and its 4xx status and changes nothing; a successful 
 from typing import Any
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -36,15 +36,13 @@ from onewindow.complaints.forms import (
     RateForm,
     ReopenForm,
     RuleForm,
+    TopicForm,
     TransferForm,
 )
-from onewindow.core import request_context
 from onewindow.core.errors import DomainError, InvalidInput, PermissionDenied
 from onewindow.core.refusals import problem_page, refusals_as, render_in_shell
 
 domain_errors = refusals_as(problem_page())
-PROGRESS_FAILURE_LIMIT = 10
-PROGRESS_FAILURE_SECONDS = 3600
 
 # action slug → (form, service, heading, message when done)
 ACTIONS = {
@@ -243,12 +241,6 @@ def my_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return _my_page(request, complaint, (action, form), 400)
 
 
-def _failures_key(request: HttpRequest) -> str:
-    return (
-        f"complaints.progress.failures:{request_context.client_ip.get() or 'unknown'}"
-    )
-
-
 @require_safe
 def progress(request: HttpRequest) -> HttpResponse:
     """诉求进度查询: the status and history by number and query code; no name, phone or content.
@@ -256,22 +248,15 @@ def progress(request: HttpRequest) -> HttpResponse:
     asked = "number" in request.GET or "code" in request.GET
     form = ProgressForm(request.GET if asked else None)
     found, history, problem, status = None, [], "", 200
-    if asked:
-        if (cache.get(_failures_key(request)) or 0) >= PROGRESS_FAILURE_LIMIT:
-            problem, status = _("查询失败次数过多，请一小时后再试。"), 429
-        elif form.is_valid():
-            try:
-                found = selectors.public_progress(
-                    form.cleaned_data["number"], form.cleaned_data["code"]
-                )
-            except DomainError as exc:
-                if not cache.add(_failures_key(request), 1, PROGRESS_FAILURE_SECONDS):
-                    cache.incr(_failures_key(request))
-                problem, status = exc.message, 404
-            else:
-                history = list(selectors.public_history(found))
-        else:
-            status = 400
+    if asked and form.is_valid():
+        try:
+            found, history = selectors.public_progress(
+                form.cleaned_data["number"], form.cleaned_data["code"]
+            )
+        except DomainError as exc:
+            problem, status = exc.message, exc.status_code
+    elif asked:
+        status = 400
     return render_in_shell(
         request,
         "complaints/progress.html",
@@ -405,19 +390,110 @@ def work_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return _work_page(request, complaint, (action, form), 400)
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
+# --- reference data: categories (platform administrators) and routing rules (12345 centres) --------
+
+
+def _may_keep_topics(request: HttpRequest) -> None:
+    if not services.may_keep_topics(request.user):
+        raise PermissionDenied(_("只有平台管理员可以维护诉求类别。"))
+
+
+def _may_keep_rules(request: HttpRequest) -> None:
+    if not services.may_keep_rules(request.user):
+        raise PermissionDenied(_("只有12345热线中心或平台管理员可以维护分派规则。"))
+
+
+@require_safe
 @staff_required
 @domain_errors
-def rules(request: HttpRequest) -> HttpResponse:
-    """分派规则: the 12345 centre keeps them; the first active rule that matches takes a request."""
-    if not services.is_operator(request.user):
-        raise PermissionDenied(_("只有12345热线中心或平台管理员可以维护分派规则。"))
-    form = RuleForm(request.POST if request.method == "POST" else None)
+def topics(request: HttpRequest) -> HttpResponse:
+    """诉求类别: what citizens and Open311 clients choose from, with the default department and
+    the promised days of each."""
+    _may_keep_topics(request)
+    return render_in_shell(
+        request,
+        "complaints/topics.html",
+        {"topics": list(selectors.kept_topics(request.user))},
+    )
+
+
+def _topic_page(request: HttpRequest, topic: Any) -> HttpResponse:
+    form = TopicForm(request.POST if request.method == "POST" else None, topic=topic)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.routing_rule_save(actor=request.user, **form.cleaned_data)
+                saved = services.topic_save(actor=request.user, **form.cleaned_data)
+            except InvalidInput as exc:
+                _add_error(form, exc)
+            else:
+                messages.success(
+                    request, _("已保存诉求类别“%(name)s”。") % {"name": saved.name}
+                )
+                return redirect("complaints:topics")
+        status = 400
+    return render_in_shell(
+        request,
+        "complaints/topic_form.html",
+        {"form": form, "topic": topic},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+@domain_errors
+def topic_new(request: HttpRequest) -> HttpResponse:
+    _may_keep_topics(request)
+    return _topic_page(request, None)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+@domain_errors
+def topic_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _may_keep_topics(request)
+    return _topic_page(request, selectors.kept_topic(request.user, pk))
+
+
+@require_POST
+@staff_required
+@domain_errors
+def topic_active(request: HttpRequest, pk: int) -> HttpResponse:
+    """停用 or 启用 a category from the list."""
+    _may_keep_topics(request)
+    topic = services.topic_set_active(
+        actor=request.user,
+        topic=selectors.kept_topic(request.user, pk),
+        is_active=request.POST.get("is_active") == "1",
+    )
+    done = _("已启用“%(name)s”。") if topic.is_active else _("已停用“%(name)s”。")
+    messages.success(request, done % {"name": topic.name})
+    return redirect("complaints:topics")
+
+
+@require_safe
+@staff_required
+@domain_errors
+def rules(request: HttpRequest) -> HttpResponse:
+    """分派规则: the 12345 centre keeps them; the first active rule that matches takes a request."""
+    _may_keep_rules(request)
+    return render_in_shell(
+        request,
+        "complaints/rules.html",
+        {"rules": list(selectors.routing_rules(request.user))},
+    )
+
+
+def _rule_page(request: HttpRequest, rule: Any) -> HttpResponse:
+    form = RuleForm(request.POST if request.method == "POST" else None, rule=rule)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.routing_rule_save(
+                    actor=request.user, rule=rule, **form.cleaned_data
+                )
             except InvalidInput as exc:
                 _add_error(form, exc)
             else:
@@ -426,16 +502,71 @@ def rules(request: HttpRequest) -> HttpResponse:
         status = 400
     return render_in_shell(
         request,
-        "complaints/rules.html",
-        {"form": form, "rules": list(selectors.routing_rules(request.user))},
+        "complaints/rule_form.html",
+        {"form": form, "rule": rule},
         status=status,
     )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+@domain_errors
+def rule_new(request: HttpRequest) -> HttpResponse:
+    _may_keep_rules(request)
+    return _rule_page(request, None)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+@domain_errors
+def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _may_keep_rules(request)
+    return _rule_page(request, selectors.routing_rule(request.user, pk))
+
+
+@require_POST
+@staff_required
+@domain_errors
+def rule_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """上移/下移: swap the rule with the one tried just before or after it."""
+    _may_keep_rules(request)
+    step = {"up": -1, "down": 1}.get(request.POST.get("direction", ""))
+    if step is None:
+        raise InvalidInput(_("没有这个操作。"))
+    order = [rule.pk for rule in selectors.routing_rules(request.user)]
+    position = order.index(selectors.routing_rule(request.user, pk).pk)
+    if 0 <= position + step < len(order):
+        order[position], order[position + step] = (
+            order[position + step],
+            order[position],
+        )
+        services.routing_rules_reorder(actor=request.user, order=order)
+        messages.success(request, _("已调整匹配顺序。"))
+    return redirect("complaints:rules")
+
+
+@require_POST
+@staff_required
+@domain_errors
+def rule_active(request: HttpRequest, pk: int) -> HttpResponse:
+    """停用 or 启用 a rule from the list."""
+    _may_keep_rules(request)
+    rule = services.routing_rule_set_active(
+        actor=request.user,
+        rule=selectors.routing_rule(request.user, pk),
+        is_active=request.POST.get("is_active") == "1",
+    )
+    messages.success(
+        request, _("已启用分派规则。") if rule.is_active else _("已停用分派规则。")
+    )
+    return redirect("complaints:rules")
 
 
 @require_POST
 @staff_required
 @domain_errors
 def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    _may_keep_rules(request)
     services.routing_rule_delete(
         actor=request.user, rule=selectors.routing_rule(request.user, pk)
     )

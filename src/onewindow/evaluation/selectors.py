@@ -72,6 +72,10 @@ def case_evaluation(case: Case) -> Evaluation | None:
     return Evaluation.objects.filter(case=case).first()
 
 
+def visit_evaluation(ticket: QueueTicket) -> Evaluation | None:
+    return Evaluation.objects.filter(ticket=ticket).first()
+
+
 def my_evaluations(actor: Any) -> QuerySet[Evaluation]:
     if not _is_user(actor):
         return Evaluation.objects.none()

@@ -251,6 +251,12 @@ def visit_token(ticket: QueueTicket) -> str:
     return signing.dumps(ticket.pk, salt=VISIT_TOKEN_SALT, compress=True)
 
 
+def visit_rating_url(ticket: QueueTicket, *, base_url: str) -> str:
+    """Where the QR code on the ticket leads: the rating page of that one visit, under
+    `base_url` ("https://host")."""
+    return f"{base_url}{reverse('evaluation:rate_visit', args=[visit_token(ticket)])}"
+
+
 def ticket_for_token(token: Any) -> QueueTicket:
     try:
         pk = signing.loads(

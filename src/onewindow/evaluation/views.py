@@ -43,6 +43,7 @@ from onewindow.evaluation.forms import (
     FixForm,
     RatingForm,
 )
+from onewindow.hall.choices import TicketStatus
 
 domain_errors = refusals_as(problem_page())
 RECTIFICATION_ACTIONS = {
@@ -186,7 +187,13 @@ def rate_visit(request: HttpRequest, token: str) -> HttpResponse:
     return render_in_shell(
         request,
         "evaluation/rate_visit.html",
-        {"ticket": ticket, "form": form},
+        {
+            "ticket": ticket,
+            "form": form,
+            # The ticket's QR code may be scanned while waiting, or again after rating.
+            "rated": selectors.visit_evaluation(ticket) is not None,
+            "finished": ticket.status == TicketStatus.DONE,
+        },
         status=status,
     )
 

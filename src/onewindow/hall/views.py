@@ -23,6 +23,7 @@ from onewindow.accounts.choices import Role
 from onewindow.accounts.permissions import account_required, role_required, staff_required
 from onewindow.core.errors import DomainError, InvalidInput, NotFound
 from onewindow.core.refusals import problem_page, refusals_as, render_in_shell
+from onewindow.evaluation import services as evaluation
 from onewindow.hall import clock, selectors, services
 from onewindow.hall.choices import AppointmentStatus
 from onewindow.hall.models import Window
@@ -186,11 +187,16 @@ def kiosk_check_in_view(request: HttpRequest, code: str) -> HttpResponse:
 @staff_required
 @domain_errors
 def kiosk_ticket_view(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    """The ticket as printed: number, item, time and how many wait before it."""
+    """The ticket as printed: number, item, time, how many wait before it, and the QR code that
+    leads to rating this one visit (一次一评; no sign-in needed). The code points at the
+    platform's public address when one is set (the kiosk's own address may be a hall network
+    phones cannot reach)."""
     hall = selectors.kiosk_hall(request.user, code)
     ticket = selectors.kiosk_ticket(request.user, hall, pk)
+    base_url = evaluation.public_base_url() or request.build_absolute_uri("/").rstrip("/")
     return render(request, "hall/kiosk_ticket.html", {
         "hall": hall, "ticket": ticket, "ahead": selectors.waiting_ahead(ticket),
+        "rating_url": evaluation.visit_rating_url(ticket, base_url=base_url),
     })
 
 
