@@ -276,6 +276,9 @@ def test_api_intake_idempotency_and_handling(hotline, world):
         {"number": data["number"], "code": data["query_code"]},
     )
     assert progress.status_code == 200 and "content" not in progress.json()
+    # What was written (the answer, transfer reasons) is not public, as on the progress page.
+    assert [h["kind"] for h in progress.json()["history"]] == ["received", "dispatched", "answered"]
+    assert "已处理" not in progress.content.decode() and "summary" not in progress.json()["history"][0]
     assert (
         Client()
         .get("/api/complaints/progress", {"number": data["number"], "code": "XXXXXX"})

@@ -58,12 +58,18 @@ class ComplaintIn(Schema):
     idempotency_key: str | None = Field(None, max_length=64)
 
 
-class UpdateOut(Schema):
+class PublicUpdateOut(Schema):
+    """A step of the history as anyone with the number and query code sees it: what happened and
+    where, not what was written (answers and transfer reasons reach the requester in person)."""
+
     at: dt.datetime
     kind: str
     kind_label: str
     status: str
     department: str | None
+
+
+class UpdateOut(PublicUpdateOut):
     summary: str
 
 
@@ -101,7 +107,7 @@ class ComplaintProgressOut(Schema):
     received_at: dt.datetime
     due: dt.date | None
     answered_at: dt.datetime | None
-    history: list[UpdateOut]
+    history: list[PublicUpdateOut]
 
 
 class DispatchIn(Schema):
