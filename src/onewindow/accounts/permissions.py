@@ -63,7 +63,8 @@ def grants(user: Any) -> tuple[Grant, ...]:
     return request_context.memoised(
         ("grants", user.pk),
         lambda: tuple(
-            Grant(*row) for row in active_assignments(user).values_list("role", "department_id", "region__path")
+            Grant(*row)
+            for row in active_assignments(user).order_by().values_list("role", "department_id", "region__path")
         ),
     )
 
