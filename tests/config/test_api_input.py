@@ -15,18 +15,19 @@ def api(client_as, citizen):
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "field"),
     [
-        '{"name": "a\\u0000b"}',
-        '{"name": "\\ud800"}',
-        '{"name": ["ok", {"deep": "\\u0000"}]}',
-        '{"na\\u0000me": "key"}',
+        ('{"name": "a\\u0000b"}', "name"),
+        ('{"name": "\\ud800"}', "name"),
+        ('{"name": ["ok", {"deep": "\\u0000"}]}', "name"),
+        ('{"na\\u0000me": "key"}', None),
     ],
 )
-def test_a_body_with_text_no_database_can_store_is_refused(api, body):
+def test_a_body_with_text_no_database_can_store_is_refused(api, body, field):
     response = api.post("/api/accounts/tokens", body, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["detail"] == UNSTORABLE
+    assert response.json().get("field") == field
     assert not ApiToken.objects.exists()
 
 

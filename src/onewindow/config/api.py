@@ -12,20 +12,28 @@ from ninja.parser import Parser
 from onewindow.core.errors import DomainError, InvalidInput
 
 
+def _unstorable(text: str) -> bool:
+    return "\x00" in text or any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
+
+
 def refuse_unstorable(data: Any) -> None:
     """Refuse text no database can store — a NUL character (PostgreSQL refuses it) or an unpaired
-    surrogate (JSON escapes allow it, UTF-8 does not) — wherever it sits in the input."""
-    pending = [data]
+    surrogate (JSON escapes allow it, UTF-8 does not) — wherever it sits in the input, naming the
+    top-level field it came in."""
+    pending: list[tuple[Any, str | None]] = (
+        [(value, key) for key, value in data.items()] if isinstance(data, dict) else [(data, None)]
+    )
+    if isinstance(data, dict):
+        pending += [(key, None) for key in data]
     while pending:
-        item = pending.pop()
+        item, field = pending.pop()
         if isinstance(item, str):
-            if "\x00" in item or any(0xD800 <= ord(ch) <= 0xDFFF for ch in item):
-                raise InvalidInput(_("提交的内容中含有无法保存的字符。"))
+            if _unstorable(item):
+                raise InvalidInput(_("提交的内容中含有无法保存的字符。"), field=field)
         elif isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
+            pending.extend((part, field) for pair in item.items() for part in pair)
         elif isinstance(item, list):
-            pending.extend(item)
+            pending.extend((part, field) for part in item)
 
 
 class StorableInputParser(Parser):
