@@ -7,7 +7,9 @@ import json
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.urls import reverse
 
+from onewindow.licences import services
 from onewindow.licences.models import Licence, LicenceAccess
 from tests.licences.conftest import HOLDER_ID, OTHER_ID
 
@@ -120,7 +122,8 @@ def test_the_holder_downloads_the_file_and_a_shared_copy(client_as, issue, peopl
 
 @pytest.fixture
 def reuse_case(holder, reuse_item):
-    """submit(licence) → the holder's application to 民政局 with the licence attached by reference."""
+    """submit(licence) → the holder's application to 民政局 with the licence attached by
+    reference (when the draft starts)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from onewindow.cases import services as cases
@@ -128,11 +131,8 @@ def reuse_case(holder, reuse_item):
 
     def submit(licence):
         case = cases.case_start(actor=holder, item=reuse_item)
-        cases.case_attach(
-            actor=holder,
-            case=case,
-            material_key="permit",
-            licence_number=licence.number,
+        assert (
+            case.materials.get(material_key="permit").licence_number == licence.number
         )
         cases.case_attach(
             actor=holder,
@@ -332,3 +332,27 @@ def test_a_department_administrator_rotates_the_key(world, client_as, issue):
         and rotated.json()["key_id"] != licence.current_version.key.key_id
     )
     assert Client().get(f"{API}/verify/{licence.number}").json()["valid"]
+
+
+def _failed_checks(number: str, client: Client) -> list[str]:
+    result = client.get(reverse("api:verify_number", kwargs={"number": number})).json()
+    return [c["name"] for c in result["checks"] if c["result"] != "valid"]
+
+
+def test_every_status_change_is_seen_by_the_next_verification(world, issue):
+    """Nothing about a licence's state is kept between verifications: the same client (and
+    database connection, with its prepared statement) sees each change at once."""
+    licence, neighbour = issue(), issue()
+    anonymous = Client()
+    assert _failed_checks(licence.number, anonymous) == []
+    services.licence_suspend(actor=world.editor, licence=licence, reason="整改期间暂停")
+    assert _failed_checks(licence.number, anonymous) == ["status"]
+    assert _failed_checks(neighbour.number, anonymous) == []
+    services.licence_reinstate(actor=world.editor, licence=licence, reason="整改完成")
+    assert _failed_checks(licence.number, anonymous) == []
+    services.licence_revoke(actor=world.editor, licence=licence, reason="违法设置")
+    assert _failed_checks(licence.number, anonymous) == ["status"]
+    services.signing_key_revoke(
+        actor=world.editor, key=neighbour.current_version.key, reason="密钥泄露"
+    )
+    assert _failed_checks(neighbour.number, anonymous) == ["issuer"]

@@ -12,7 +12,7 @@ from onewindow.core.errors import DomainError, InvalidInput, NotFound, Permissio
 from onewindow.core.models import AuditEntry
 from onewindow.licences import document, selectors, services
 from onewindow.licences.choices import LicenceStatus, VersionKind
-from onewindow.licences.models import Licence, SigningKey
+from onewindow.licences.models import Licence, SigningKey, StatusList
 from tests.licences.conftest import HOLDER_ID
 
 
@@ -173,6 +173,23 @@ def test_revocation_is_seen_through_the_status_list(world, issue):
         services.licence_reinstate(actor=world.editor, licence=licence, reason="x")
 
 
+def test_the_status_list_grows_and_keeps_its_bits(world, issue, monkeypatch):
+    # Eight positions before the lists grow.
+    monkeypatch.setattr(services, "STATUS_LIST_BYTES", 1)
+    first = issue()
+    services.licence_revoke(actor=world.editor, licence=first, reason="违法设置")
+    later = [issue() for _ in range(9)]
+    listing = StatusList.objects.get(department=world.market)
+    assert listing.next_index == 10 and len(listing.revoked_bits) == 2
+    assert len(listing.suspended_bits) == 2
+    services.licence_suspend(actor=world.editor, licence=later[-1], reason="整改")
+    assert selectors.verify_licence(first).failed == ["status"]
+    assert selectors.verify_licence(Licence.objects.get(pk=later[-1].pk)).failed == [
+        "status"
+    ]
+    assert all(selectors.verify_licence(licence).valid for licence in later[:-1])
+
+
 def test_suspension_and_reinstatement(world, issue):
     licence = issue()
     other = issue()
@@ -256,21 +273,6 @@ def test_the_library_offers_valid_licences_to_case_handling(world, issue, licenc
     )
     assert [record.number for record in offered] == [licence.number]
     assert expired.number not in [record.number for record in offered]
-
-
-def test_a_second_application_gets_the_licence_by_reference_without_upload(
-    world, issue, holder, reuse_item
-):
-    licence = issue()
-    case = cases.case_start(actor=holder, item=reuse_item)
-    assert [
-        r.number
-        for r in hooks.available_licences(case, licence_type="outdoor_ad_permit")
-    ] == [licence.number]
-    attached = cases.case_attach(
-        actor=holder, case=case, material_key="permit", licence_number=licence.number
-    )
-    assert attached.file is None and attached.licence_number == licence.number
 
 
 def test_a_missing_licence_type_is_not_found(world, licence_type):

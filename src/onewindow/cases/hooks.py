@@ -1,7 +1,8 @@
 """Where case handling meets parts of the platform that are built separately: the electronic
-licence library (materials attached by reference, results issued as licences), the credit
-records (applicants on a blacklist cannot use 容缺受理) and the approval rules of smart items
-(智慧审批: a matching application is decided without a person).
+licence library (materials attached by reference, by the applicant or by the library itself when
+a draft starts; results issued as licences), the credit records (applicants on a blacklist
+cannot use 容缺受理) and the approval rules of smart items (智慧审批: a matching application is
+decided without a person).
 
 Each is a small registry: the other part registers its implementation when it is installed.
 With nothing registered, no licence can be attached by reference, results are issued as
@@ -35,15 +36,23 @@ class IssuedResult:
     valid_until: dt.date | None = None
 
 
+# Given the applicant and their new draft, attach by reference what the platform already holds
+# for its materials, through the case services, in the draft's transaction.
+DraftFiller = Callable[[Any, Any], None]
 # Given an approved case, issue its result (a licence) and return its number, or None when
 # this issuer does not handle the item's result.
 ResultIssuer = Callable[[Any], IssuedResult | None]
+# Given a joint case whose results merge into one licence (多证合一) and its granted member cases,
+# issue that one licence, or None when no member's result is a licence this issuer handles.
+MergedResultIssuer = Callable[[Any, list[Any]], IssuedResult | None]
 # Given an applicant (user) and the applying enterprise (or None), a reason the applicant is
 # restricted from 容缺受理, or None.
 CreditCheck = Callable[[Any, Any], str | None]
 
 licence_sources: list[LicenceSource] = []
+draft_fillers: list[DraftFiller] = []
 result_issuers: list[ResultIssuer] = []
+merged_result_issuers: list[MergedResultIssuer] = []
 credit_checks: list[CreditCheck] = []
 
 
@@ -71,9 +80,22 @@ def available_licences(case: Any, *, licence_type: str) -> list[LicenceRecord]:
     return found
 
 
+def fill_draft(actor: Any, case: Any) -> None:
+    for fill in draft_fillers:
+        fill(actor, case)
+
+
 def issue_result(case: Any) -> IssuedResult | None:
     for issuer in result_issuers:
         issued = issuer(case)
+        if issued is not None:
+            return issued
+    return None
+
+
+def issue_merged_result(joint: Any, granted: list[Any]) -> IssuedResult | None:
+    for issuer in merged_result_issuers:
+        issued = issuer(joint, granted)
         if issued is not None:
             return issued
     return None

@@ -279,7 +279,8 @@ def _new_case(item: ImplementationItem, *, applicant: User, channel: str, filed_
 @transaction.atomic
 def case_start(*, actor: Any, item: ImplementationItem, enterprise: Enterprise | None = None) -> Case:
     """A draft application for the item's published version; the case keeps that version.
-    An enterprise handler may apply in the name of an enterprise they handle for."""
+    An enterprise handler may apply in the name of an enterprise they handle for. Materials the
+    applicant's electronic licences replace are attached by reference at once (`hooks.fill_draft`)."""
     if not getattr(actor, "is_authenticated", False):
         raise PermissionDenied(_("请先登录再申请。"))
     if actor.kind == AccountKind.STAFF:
@@ -288,6 +289,7 @@ def case_start(*, actor: Any, item: ImplementationItem, enterprise: Enterprise |
     case = _new_case(item, applicant=actor, channel=Channel.ONLINE,
                      enterprise=_applying_enterprise(actor, enterprise))
     _record(case, actor, "start", "")
+    hooks.fill_draft(actor, case)
     return case
 
 

@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from onewindow.accounts.choices import AccountKind, Role
 from onewindow.accounts.models import StaffProfile
 from onewindow.accounts.permissions import active_assignments
+from onewindow.complaints import services as complaints
+from onewindow.licences import services as licences
 
 
 # Who works on the catalogue: its editors, legal reviewers and publishers.
@@ -118,6 +120,12 @@ def shell(request: HttpRequest) -> dict:
             _nav(request, _("结果公开"), "publicity:staff"),
             _nav(request, _("证照调用"), "licences:lookup"),
         ]
+        if licences.may_issue_anywhere(user):
+            workbench_nav.append(_nav(request, _("电子证照管理"), "licences:department"))
+        if complaints.may_keep_rules(user):
+            workbench_nav.append(_nav(request, _("分派规则"), "complaints:rules"))
+        if complaints.may_keep_topics(user):
+            workbench_nav.append(_nav(request, _("诉求类别"), "complaints:topics"))
     workbench_nav += [
         _nav(request, _("消息"), "core:inbox"),
         _nav(request, _("监察"), "core:supervision", exact=True),

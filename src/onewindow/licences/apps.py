@@ -9,11 +9,17 @@ class LicencesConfig(AppConfig):
 
     def ready(self) -> None:
         from onewindow.cases import hooks
-        from onewindow.licences.integration import LibrarySource, issue_result
+        from onewindow.licences.integration import (
+            LibrarySource,
+            attach_held_licences,
+            issue_result,
+        )
 
         if not any(
             isinstance(source, LibrarySource) for source in hooks.licence_sources
         ):
             hooks.licence_sources.append(LibrarySource())
+        if attach_held_licences not in hooks.draft_fillers:
+            hooks.draft_fillers.append(attach_held_licences)
         if issue_result not in hooks.result_issuers:
             hooks.result_issuers.append(issue_result)

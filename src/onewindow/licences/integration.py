@@ -1,14 +1,28 @@
 """The library as case handling sees it (`onewindow.cases.hooks`): a source of the applicant's
-valid licences, for materials a licence replaces, and the issuer of approved cases' results."""
+valid licences, for materials a licence replaces; the filler of new drafts, which attaches those
+licences by itself; and the issuer of approved cases' results."""
 
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from onewindow.cases import hooks
 from onewindow.licences import clock, services
 from onewindow.licences.choices import LicenceStatus
 from onewindow.licences.models import Licence
+
+
+def _in_force(holder_ids: list[str]) -> QuerySet[Licence]:
+    """The holders' licences that are valid today, newest first."""
+    today = clock.today()
+    return (
+        Licence.objects.filter(
+            holder_id__in=holder_ids, status=LicenceStatus.VALID, valid_from__lte=today
+        )
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .select_related("licence_type")
+        .order_by("-issued_on", "-id")
+    )
 
 
 class LibrarySource:
@@ -19,18 +33,6 @@ class LibrarySource:
     ) -> list[hooks.LicenceRecord]:
         if not holder_ids or not licence_type:
             return []
-        today = clock.today()
-        found = (
-            Licence.objects.filter(
-                holder_id__in=holder_ids,
-                licence_type__code=licence_type,
-                status=LicenceStatus.VALID,
-                valid_from__lte=today,
-            )
-            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
-            .select_related("licence_type")
-            .order_by("-issued_on", "-id")
-        )
         return [
             hooks.LicenceRecord(
                 number=licence.number,
@@ -39,8 +41,36 @@ class LibrarySource:
                 holder_id=licence.holder_id,
                 valid_until=licence.valid_until,
             )
-            for licence in found
+            for licence in _in_force(holder_ids).filter(licence_type__code=licence_type)
         ]
+
+
+def attach_held_licences(actor: Any, case: Any) -> None:
+    """A new draft gets, for each material a licence type replaces, the applicant's newest valid
+    licence of that type attached by reference, as if the applicant had chosen it (the same
+    service, checks and audit entry); they may remove it and upload a file instead."""
+    from onewindow.cases.services import case_attach
+
+    wanted = {
+        material["key"]: material["licence_type"]
+        for material in case.version.content.get("materials", [])
+        if material.get("licence_type")
+    }
+    holder_ids = hooks.holder_ids(case)
+    if not wanted or not holder_ids:
+        return
+    newest: dict[str, str] = {}
+    for code, number in (
+        _in_force(holder_ids)
+        .filter(licence_type__code__in=set(wanted.values()))
+        .values_list("licence_type__code", "number")
+    ):
+        newest.setdefault(code, number)
+    for key, code in wanted.items():
+        if code in newest:
+            case_attach(
+                actor=actor, case=case, material_key=key, licence_number=newest[code]
+            )
 
 
 def issue_result(case: Any) -> hooks.IssuedResult | None:

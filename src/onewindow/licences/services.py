@@ -28,6 +28,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Length
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -103,6 +104,16 @@ def may_issue(actor: Any, department: Department) -> bool:
     return is_platform_admin(actor) or any(
         has_role(actor, role, department=department)
         for role in (Role.DEPARTMENT_ADMIN, Role.APPROVER)
+    )
+
+
+def may_issue_anywhere(actor: Any) -> bool:
+    """Whether `may_issue` holds for some department: the workbench offers such staff the
+    department's licence pages."""
+    if not _is_user(actor) or actor.kind != AccountKind.STAFF:
+        return False
+    return is_platform_admin(actor) or any(
+        has_role(actor, role) for role in (Role.DEPARTMENT_ADMIN, Role.APPROVER)
     )
 
 
@@ -532,45 +543,55 @@ def signing_key_revoke(*, actor: Any, key: SigningKey, reason: str) -> SigningKe
     return locked
 
 
-def _status_list(department: Department) -> StatusList:
-    """The department's status list, locked (made on first use)."""
+def _status_list(department: Department, *fields: str) -> StatusList:
+    """The department's status list, locked (made on first use), with only `fields` read: the
+    bitstrings are long, and a change touches one of them at most."""
     empty = bytes(STATUS_LIST_BYTES)
     StatusList.objects.bulk_create(
         [StatusList(department=department, revoked_bits=empty, suspended_bits=empty)],
         ignore_conflicts=True,
     )
-    return StatusList.objects.select_for_update().get(department=department)
+    return (
+        StatusList.objects.select_for_update()
+        .only(*fields)
+        .annotate(size=Length("revoked_bits"))
+        .get(department=department)
+    )
 
 
 def allocate_indexes(department: Department, count: int) -> int:
     """Reserve `count` status-list positions for new licences; returns the first. The lists
     grow (doubling) so every reserved position has its bit."""
-    listing = _status_list(department)
+    listing = _status_list(department, "next_index")
     first = listing.next_index
     listing.next_index += count
     needed = (listing.next_index + 7) // 8
-    size = len(listing.revoked_bits)
-    if needed > size:
-        grown = max(needed, size * 2)
-        listing.revoked_bits = bytes(listing.revoked_bits) + bytes(grown - size)
-        listing.suspended_bits = bytes(listing.suspended_bits) + bytes(grown - size)
-    listing.save()
+    changed = ["next_index", "updated_at"]
+    if needed > listing.size:
+        zeros = bytes(max(needed, listing.size * 2) - listing.size)
+        listing.revoked_bits = bytes(listing.revoked_bits) + zeros
+        listing.suspended_bits = bytes(listing.suspended_bits) + zeros
+        changed += ["revoked_bits", "suspended_bits"]
+    listing.save(update_fields=changed)
     return first
 
 
 def _set_bits(
     licence: Licence, *, revoked: bool | None = None, suspended: bool | None = None
 ) -> None:
-    listing = _status_list(licence.department)
+    wanted = {
+        name: value
+        for name, value in (("revoked_bits", revoked), ("suspended_bits", suspended))
+        if value is not None
+    }
+    listing = _status_list(licence.department, *wanted)
     byte, mask = divmod(licence.status_index, 8)
     mask = 0x80 >> mask  # bit 0 is the most significant bit of the first byte (W3C)
-    for name, value in (("revoked_bits", revoked), ("suspended_bits", suspended)):
-        if value is None:
-            continue
+    for name, value in wanted.items():
         bits = bytearray(getattr(listing, name))
         bits[byte] = bits[byte] | mask if value else bits[byte] & ~mask
         setattr(listing, name, bytes(bits))
-    listing.save()
+    listing.save(update_fields=[*wanted, "updated_at"])
 
 
 # --- signing ----------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from onewindow.licences import views
+from onewindow.licences import views, views_department
 
 app_name = "licences"
 urlpatterns = [
@@ -14,4 +14,20 @@ urlpatterns = [
     path("verify/", views.verify_view, name="verify"),
     path("verify/<str:number>/", views.verify_number_view, name="verify_number"),
     path("lookup/", views.lookup_view, name="lookup"),
+    path("department/", views_department.list_view, name="department"),
+    path(
+        "department/issue/<slug:code>/",
+        views_department.issue_view,
+        name="department_issue",
+    ),
+    path(
+        "department/<str:number>/",
+        views_department.detail_view,
+        name="department_detail",
+    ),
+    path(
+        "department/<str:number>/<slug:action>/",
+        views_department.status_view,
+        name="department_status",
+    ),
 ]

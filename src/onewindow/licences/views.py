@@ -71,10 +71,7 @@ def detail_view(request: HttpRequest, number: str) -> HttpResponse:
             "versions": licence.versions.order_by("-number"),
             "accesses": selectors.accesses(licence)[:200],
             "hideable": selectors.hideable_paths(licence),
-            "labels": {
-                spec["key"]: spec.get("label") or spec["key"]
-                for spec in licence.licence_type.fields
-            },
+            "labels": selectors.field_labels(licence.licence_type),
         },
     )
 
@@ -202,11 +199,6 @@ def lookup_view(request: HttpRequest) -> HttpResponse:
         {
             "licence": licence,
             "report": selectors.verify_licence(licence) if licence else None,
-            "labels": {
-                s["key"]: s.get("label") or s["key"]
-                for s in licence.licence_type.fields
-            }
-            if licence
-            else {},
+            "labels": selectors.field_labels(licence.licence_type) if licence else {},
         },
     )
