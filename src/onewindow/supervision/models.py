@@ -168,6 +168,34 @@ class Signal(models.Model):
             models.Index(
                 fields=["colour", "escalated_at"], name="supervision_signal_escalate"
             ),
+            # The board's red list: most overdue first, across the region's departments.
+            models.Index(fields=["colour", "due", "id"], name="supervision_signal_due"),
+        ]
+
+
+class SignalTally(models.Model):
+    """How many signals of a kind and colour a department has for an item, as of the last warning
+    sweep (which alone writes signals): the board counts from these rows instead of every open
+    case's signal."""
+
+    department = models.ForeignKey(
+        Department, verbose_name=_("责任部门"), on_delete=models.CASCADE, related_name="+"
+    )
+    item = models.ForeignKey(
+        ImplementationItem, verbose_name=_("事项"), on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(_("对象"), max_length=5, choices=SignalKind.choices)
+    colour = models.CharField(_("信号"), max_length=6, choices=Colour.choices)
+    count = models.PositiveIntegerField(_("数量"))
+
+    class Meta:
+        verbose_name = _("预警信号计数")
+        verbose_name_plural = _("预警信号计数")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "item", "kind", "colour"],
+                name="supervision_signaltally_key",
+            )
         ]
 
 

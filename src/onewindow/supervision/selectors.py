@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from onewindow.accounts.choices import Role
@@ -29,6 +29,7 @@ from onewindow.supervision import clock
 from onewindow.supervision.choices import EXCELLENT_SHARE, Colour, Grade, SignalKind
 from onewindow.supervision.models import (
     Signal,
+    SignalTally,
     SpotCheck,
     SpotCheckSample,
     SupervisionEvent,
@@ -210,13 +211,14 @@ def board(
     actor: Any, *, region: Region | None = None, red_list: int = 50, top_items: int = 20
 ) -> Board:
     """The live board for the actor's region (or one region of it): counts of open cases by
-    colour, by department and by item (red first), and the red list."""
+    colour, by department and by item (red first), as of the last warning sweep, and the red
+    list."""
     departments = _in_region(supervised_departments(actor), region)
-    cases = Signal.objects.filter(
+    cases = SignalTally.objects.filter(
         kind=SignalKind.CASE, department_id__in=departments.values("pk")
     )
     by_department = list(
-        cases.values("department_id", "colour").annotate(n=Count("pk")).order_by()
+        cases.values("department_id", "colour").annotate(n=Sum("count")).order_by()
     )
     names = dict(
         departments.filter(
@@ -234,7 +236,7 @@ def board(
     by_item = list(
         cases.filter(colour__in=WARNING_COLOURS)
         .values("item_id", "colour")
-        .annotate(n=Count("pk"))
+        .annotate(n=Sum("count"))
         .order_by()
     )
     item_rows = _rows(by_item, "item_id", {})[:top_items]

@@ -26,7 +26,7 @@ from itertools import takewhile
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -83,6 +83,7 @@ from onewindow.supervision.models import (
     ItemSetting,
     ResultRecord,
     Signal,
+    SignalTally,
     SpotCheck,
     SpotCheckSample,
     SupervisionEvent,
@@ -800,7 +801,31 @@ def warnings_refresh(*, actor: Any = None) -> int:
         palette=palette, rule_set=rule_set, recipients=recipients, actor=actor
     )
     signals_escalate(today=today, rule_set=rule_set, recipients=recipients, actor=actor)
+    signal_tallies_refresh()
     return changed
+
+
+@transaction.atomic
+def signal_tallies_refresh() -> int:
+    """Count the signals again for the board, once per sweep: only the sweep changes signals, so
+    the counts are as fresh as the signals they count. Returns how many tallies there are."""
+    counts = (
+        Signal.objects.values("department_id", "item_id", "kind", "colour")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    SignalTally.objects.all().delete()
+    tallies = SignalTally.objects.bulk_create(
+        SignalTally(
+            department_id=row["department_id"],
+            item_id=row["item_id"],
+            kind=row["kind"],
+            colour=row["colour"],
+            count=row["n"],
+        )
+        for row in counts
+    )
+    return len(tallies)
 
 
 @sweep(every_seconds=600)
