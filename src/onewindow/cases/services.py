@@ -923,7 +923,9 @@ def _decide(locked: Case, actor: Any, decision: str, opinion: str, reasons: str,
         return
     locked.decision_opinion = _text(opinion, field="opinion", message=_("请填写决定意见。"))
     locked.result_name = content.get("result_name") or content.get("name", "")
-    issued = hooks.issue_result(locked)
+    # 多证合一: the members' results are issued as one licence when the joint case concludes.
+    merged = locked.joint_id is not None and locked.joint.composite.merge_results
+    issued = None if merged else hooks.issue_result(locked)
     document = _issue_document(locked, DocumentKind.APPROVAL, actor, opinion=locked.decision_opinion,
                                result_name=locked.result_name, licence_number=issued.number if issued else "")
     locked.result_number = issued.number if issued else document.number
@@ -1445,9 +1447,25 @@ def _joint_progress(member: Case) -> None:
         joint.status = JointStatus.COMPLETED if len(granted) == len(members) else JointStatus.PARTIAL
     joint.completed_at = timezone.now()
     joint.save(update_fields=["status", "completed_at", "updated_at"])
-    _record_joint(joint, None, "conclude", JointStatus.IN_PROGRESS, granted=[case.number for case in granted])
+    merged = _merge_results(joint, granted) if joint.status != JointStatus.DENIED else None
+    _record_joint(joint, None, "conclude", JointStatus.IN_PROGRESS, granted=[case.number for case in granted],
+                  merged_result=merged or "")
     _tell_applicant(joint, _("一件事办理完毕"), _("您的“%(name)s”（联办件编号 %(number)s）：%(status)s。")
                     % {"name": joint.composite.name, "number": joint.number, "status": joint.get_status_display()})
+
+
+def _merge_results(joint: JointCase, granted: list[Case]) -> str | None:
+    """多证合一: where the composite merges its results, the granted members' results become one
+    licence (the library issues it), and each member's result is that licence."""
+    if not joint.composite.merge_results:
+        return None
+    issued = hooks.issue_merged_result(joint, granted)
+    if issued is None:  # no member's result is a licence: each keeps its approval document
+        return None
+    for case in granted:
+        case.result_number, case.result_valid_until = issued.number, issued.valid_until
+    Case.objects.bulk_update(granted, ["result_number", "result_valid_until"])
+    return issued.number
 
 
 @transaction.atomic

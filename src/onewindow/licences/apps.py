@@ -12,6 +12,7 @@ class LicencesConfig(AppConfig):
         from onewindow.licences.integration import (
             LibrarySource,
             attach_held_licences,
+            issue_merged_result,
             issue_result,
         )
 
@@ -23,3 +24,5 @@ class LicencesConfig(AppConfig):
             hooks.draft_fillers.append(attach_held_licences)
         if issue_result not in hooks.result_issuers:
             hooks.result_issuers.append(issue_result)
+        if issue_merged_result not in hooks.merged_result_issuers:
+            hooks.merged_result_issuers.append(issue_merged_result)

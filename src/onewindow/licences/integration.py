@@ -78,3 +78,10 @@ def issue_result(case: Any) -> hooks.IssuedResult | None:
     if licence is None:
         return None
     return hooks.IssuedResult(number=licence.number, valid_until=licence.valid_until)
+
+
+def issue_merged_result(joint: Any, granted: list[Any]) -> hooks.IssuedResult | None:
+    licence = services.issue_for_joint(joint, granted)
+    if licence is None:
+        return None
+    return hooks.IssuedResult(number=licence.number, valid_until=licence.valid_until)

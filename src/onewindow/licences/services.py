@@ -79,6 +79,8 @@ STATUS_LIST_BYTES = 16 * 1024
 MAX_TEXT = 500
 SWEEP_BATCH = 1000
 PURPOSE_MAX = 300
+# The field a licence type may declare to name the results a 多证合一 licence stands for.
+INTEGRATED_RESULTS = "integrated_results"
 # Dates a licence may carry; later ones would overflow when a validity period is added.
 EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(2200, 12, 31)
@@ -911,6 +913,52 @@ def issue_for_case(case: Any) -> Licence | None:
     licence_type = issuing_type_for(case.item.impl_code)
     if licence_type is None:
         return None
+    return _issue_result(
+        licence_type,
+        case,
+        form=case.form_data or {},
+        case_number=case.number,
+        action="licences.licence.issue_for_case",
+    )
+
+
+def issue_for_joint(joint: Any, granted: list[Any]) -> Licence | None:
+    """多证合一: one licence for the granted member cases of a joint case, of the type the first
+    of them issues (the lead department's first), its fields filled from every member's form,
+    and, where the type has an `integrated_results` field, naming every result it stands for.
+    None when no member's item issues a licence."""
+    ordered = sorted(
+        granted, key=lambda case: (case.department_id != joint.lead_department_id, case.pk)
+    )
+    issuing = next(
+        (
+            (case, licence_type)
+            for case in ordered
+            if (licence_type := issuing_type_for(case.item.impl_code)) is not None
+        ),
+        None,
+    )
+    if issuing is None:
+        return None
+    case, licence_type = issuing
+    form: dict[str, Any] = {}
+    for member in ordered:  # the issuing member's own answers win
+        form.update(member.form_data or {})
+    form.update(case.form_data or {})
+    if any(spec["key"] == INTEGRATED_RESULTS for spec in licence_type.fields):
+        form[INTEGRATED_RESULTS] = listing(member.result_name for member in ordered)
+    return _issue_result(
+        licence_type,
+        case,
+        form=form,
+        case_number=joint.number,
+        action="licences.licence.issue_for_joint",
+    )
+
+
+def _issue_result(
+    licence_type: LicenceType, case: Any, *, form: dict[str, Any], case_number: str, action: str
+) -> Licence:
     if licence_type.department_id != case.department_id:
         raise DomainError(
             _("该事项的结果证照由%(department)s签发，不能由本部门签发。")
@@ -926,7 +974,6 @@ def issue_for_case(case: Any) -> Licence | None:
             raise DomainError(
                 _("申请人尚未登记身份证件号码和真实姓名，无法签发电子证照。")
             )
-    form = case.form_data or {}
     values = {
         spec["key"]: form.get(spec["key"])
         for spec in licence_type.fields
@@ -938,18 +985,13 @@ def issue_for_case(case: Any) -> Licence | None:
             holder_id=holder_id,
             holder_name=holder_name,
             fields=values,
-            case_number=case.number,
+            case_number=case_number,
         )
     except InvalidInput as exc:
         raise DomainError(
             _("无法签发电子证照：%(reason)s") % {"reason": exc.message}
         ) from None
-    return _issue_one(
-        licence_type,
-        new,
-        actor=case.decided_by,
-        action="licences.licence.issue_for_case",
-    )
+    return _issue_one(licence_type, new, actor=case.decided_by, action=action)
 
 
 # --- versions and status ------------------------------------------------------------------------------
