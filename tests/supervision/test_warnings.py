@@ -142,6 +142,22 @@ def test_red_cases_are_escalated_after_the_configured_working_days_once(
     assert SupervisionItem.objects.filter(case=case).count() == 1
 
 
+def test_red_cases_escalated_together_leave_one_message_per_person_listing_them(
+    accepted_case, people, move_to
+):
+    first, second = accepted_case(), accepted_case()
+    move_to(_day(11))
+    services.warnings_refresh()
+
+    assert SupervisionItem.objects.filter(rule__code=RuleCode.ESCALATION).count() == 2
+    message = Notification.objects.get(recipient=people.supervisor, subject="红牌办件升级督办")
+    assert first.number in message.body and second.number in message.body
+    entry = AuditEntry.objects.get(action="supervision.signals.escalate")
+    assert first.number in entry.changes and second.number in entry.changes
+    services.warnings_refresh()
+    assert SupervisionItem.objects.filter(rule__code=RuleCode.ESCALATION).count() == 2
+
+
 def test_the_escalation_threshold_is_configurable(world, accepted_case, move_to):
 
     services.rule_configure(

@@ -684,52 +684,104 @@ def signals_drop_closed(*, actor: Any = None) -> int:
     return len(ids)
 
 
+ESCALATION_BATCH = 500
+# The long texts of a case, not read when only its number is wanted.
+CASE_TEXTS = (
+    "form_data",
+    "agent_consent",
+    "refusal_reasons",
+    "refusal_basis",
+    "deferral_requested",
+    "commitment",
+    "decision_opinion",
+    "decision_basis",
+    "ended_reason",
+)
+
+
 @transaction.atomic
-def signal_escalate(
+def signals_escalate_batch(
     *,
-    signal: Signal,
-    overdue_days: int,
+    overdue: list[tuple[Signal, int]],
     rule: SupervisionRule,
     recipients: Recipients,
     actor: Any = None,
-) -> bool:
-    """A case red for too long: a supervision item, told to the region's supervisors and the
-    department's head. Conditional, so two sweeps escalate it once."""
+) -> int:
+    """Escalate red cases (each with its working days overdue) in one transaction: a supervision
+    item and an event each, and one message per supervisor of the region (and above) and per
+    department head, listing them. The signals are claimed under lock, so two sweeps escalate a
+    case once. Returns how many were escalated."""
     now = clock.now()
-    if not Signal.objects.filter(
-        pk=signal.pk, colour=Colour.RED, escalated_at__isnull=True
-    ).update(escalated_at=now):
-        return False
-    case = signal.case
-    description = _(
-        "%(number)s 已超期 %(days)s 个工作日（期限 %(due)s），升级督办。"
-    ) % {"number": case.number, "days": overdue_days, "due": signal.due}
-    item = _open_item(
-        rule=rule,
-        department_id=signal.department_id,
-        case_id=case.pk,
-        finding_key=f"W05:{case.pk}:{signal.due}",
-        subject=_("超期办件 %(number)s") % {"number": case.number},
-        description=description,
-        warning_type=WarningType.ESCALATION,
-        recipients=recipients,
+    claimed = set(
+        Signal.objects.select_for_update(of=("self",))
+        .filter(
+            pk__in=[signal.pk for signal, _days in overdue],
+            colour=Colour.RED,
+            escalated_at__isnull=True,
+        )
+        .values_list("pk", flat=True)
     )
-    _tell(
-        recipients.supervisors(signal.department.region),
-        _("红牌办件升级督办"),
-        description,
+    Signal.objects.filter(pk__in=claimed).update(escalated_at=now)
+    keys = {signal.pk: f"W05:{signal.case_id}:{signal.due}" for signal, _days in overdue}
+    found = set(
+        SupervisionItem.objects.filter(finding_key__in=keys.values()).values_list(
+            "finding_key", flat=True
+        )
     )
-    audit.record(
-        actor=actor,
-        action="supervision.signal.escalate",
-        target=signal,
-        after={
-            "case": case.number,
-            "overdue_days": overdue_days,
-            "item": item.number if item else "",
-        },
-    )
-    return True
+    items, events, numbers = [], [], []
+    told: dict[int, list[str]] = defaultdict(list)
+    for signal, days in overdue:
+        if signal.pk not in claimed:
+            continue
+        case = signal.case
+        description = _(
+            "%(number)s 已超期 %(days)s 个工作日（期限 %(due)s），升级督办。"
+        ) % {"number": case.number, "days": days, "due": signal.due}
+        numbers.append(case.number)
+        if keys[signal.pk] not in found:
+            items.append(
+                SupervisionItem(
+                    number=_number("DB"),
+                    rule=rule,
+                    case_id=case.pk,
+                    department_id=signal.department_id,
+                    subject=(_("超期办件 %(number)s") % {"number": case.number})[:200],
+                    description=description,
+                    finding_key=keys[signal.pk],
+                    opened_at=now,
+                )
+            )
+            events.append(
+                _event(
+                    rule,
+                    WarningType.ESCALATION,
+                    department_id=signal.department_id,
+                    case_id=case.pk,
+                    description=description,
+                    at=now,
+                )
+            )
+        for user_id in {
+            *recipients.supervisors(signal.department.region),
+            *recipients.heads(signal.department_id),
+        }:
+            told[user_id].append(description)
+    SupervisionItem.objects.bulk_create(items)
+    SupervisionEvent.objects.bulk_create(events)
+    for user_id, lines in told.items():
+        more = len(lines) - NOTIFY_LIST
+        body = "\n".join(lines[:NOTIFY_LIST]) + (
+            ("\n" + _("另有 %(n)s 条。") % {"n": more}) if more > 0 else ""
+        )
+        _tell([user_id], _("红牌办件升级督办"), body)
+    if numbers:
+        audit.record(
+            actor=actor,
+            action="supervision.signals.escalate",
+            object_type="supervision.signal",
+            after={"cases": numbers, "items": [item.number for item in items]},
+        )
+    return len(numbers)
 
 
 def signals_escalate(
@@ -739,9 +791,9 @@ def signals_escalate(
     recipients: Recipients,
     actor: Any = None,
 ) -> int:
-    """Escalate the cases red for at least `after_days` working days (rule W05). A case that
-    many working days overdue is at least that many calendar days overdue: the query narrows
-    to those before the working days are counted."""
+    """Escalate the cases red for at least `after_days` working days (rule W05), a batch per
+    transaction. A case that many working days overdue is at least that many calendar days
+    overdue: the query narrows to those before the working days are counted."""
     rule = rule_set[RuleCode.ESCALATION]
     if not rule.enabled:
         return 0
@@ -754,22 +806,25 @@ def signals_escalate(
             due__lte=today - dt.timedelta(days=after_days),
         )
         .select_related("case", "department__region")
+        .defer(*(f"case__{name}" for name in CASE_TEXTS))
         .order_by("due", "pk")
     )
-    escalated = 0
-    for signal in list(red):
-        overdue = workdays.working_days_between(
+    overdue = []
+    for signal in red.iterator(chunk_size=ESCALATION_BATCH):
+        days = workdays.working_days_between(
             signal.due, today, region=signal.department.region
         ).days
-        if overdue >= after_days:
-            escalated += signal_escalate(
-                signal=signal,
-                overdue_days=overdue,
-                rule=rule,
-                recipients=recipients,
-                actor=actor,
-            )
-    return escalated
+        if days >= after_days:
+            overdue.append((signal, days))
+    return sum(
+        signals_escalate_batch(
+            overdue=overdue[start : start + ESCALATION_BATCH],
+            rule=rule,
+            recipients=recipients,
+            actor=actor,
+        )
+        for start in range(0, len(overdue), ESCALATION_BATCH)
+    )
 
 
 def warnings_refresh(*, actor: Any = None) -> int:
