@@ -53,7 +53,8 @@ class ImportReportOut(Schema):
 @router.post(
     "/import",
     auth=api_auth,
-    response={200: ImportReportOut, 400: ImportReportOut, 401: ErrorOut, 403: ErrorOut},
+    # 400: the report of a file with errors, or a request refused before the file was read.
+    response={200: ImportReportOut, 400: ImportReportOut | ErrorOut, 401: ErrorOut, 403: ErrorOut},
     summary="Import a catalogue file (Excel, CSV or JSON) as drafts; dry_run only checks it",
 )
 def catalogue_import(request: HttpRequest, file: File[UploadedFile], dry_run: Form[bool] = False) -> Status:
