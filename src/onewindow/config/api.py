@@ -10,16 +10,12 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.parser import Parser
 
 from onewindow.core.errors import DomainError, InvalidInput
-
-
-def _unstorable(text: str) -> bool:
-    return "\x00" in text or any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
+from onewindow.core.text import unstorable
 
 
 def refuse_unstorable(data: Any) -> None:
-    """Refuse text no database can store — a NUL character (PostgreSQL refuses it) or an unpaired
-    surrogate (JSON escapes allow it, UTF-8 does not) — wherever it sits in the input, naming the
-    top-level field it came in."""
+    """Refuse text no database can store (`core.text.unstorable`) wherever it sits in the input,
+    naming the top-level field it came in."""
     pending: list[tuple[Any, str | None]] = (
         [(value, key) for key, value in data.items()] if isinstance(data, dict) else [(data, None)]
     )
@@ -28,7 +24,7 @@ def refuse_unstorable(data: Any) -> None:
     while pending:
         item, field = pending.pop()
         if isinstance(item, str):
-            if _unstorable(item):
+            if unstorable(item):
                 raise InvalidInput(_("提交的内容中含有无法保存的字符。"), field=field)
         elif isinstance(item, dict):
             pending.extend((part, field) for pair in item.items() for part in pair)

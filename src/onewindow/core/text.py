@@ -23,3 +23,9 @@ def clean_text(value: Any, *, field: str, message: str, max_length: int = 4000, 
     if len(text) > max_length:
         raise InvalidInput(_("内容过长（不超过 %(n)s 字）。") % {"n": max_length}, field=field)
     return text
+
+
+def unstorable(text: str) -> bool:
+    """Text no database can store: a NUL character (PostgreSQL refuses it) or an unpaired
+    surrogate (JSON escapes allow it, UTF-8 does not)."""
+    return "\x00" in text or any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)

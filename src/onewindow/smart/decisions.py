@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from onewindow.cases import hooks
 from onewindow.core.errors import InvalidInput
+from onewindow.core.text import unstorable
 from onewindow.smart.choices import Outcome, Verdict
 from onewindow.smart.rules import (
     CannotEvaluate,
@@ -114,7 +115,7 @@ def check_storable(value: Any, *, field: str, label: str) -> None:
             )
         elif isinstance(node, str):
             chars += len(node)
-            if "\x00" in node or any(0xD800 <= ord(ch) <= 0xDFFF for ch in node):
+            if unstorable(node):
                 raise InvalidInput(
                     _("%(label)s中含有无法保存的字符。") % {"label": label}, field=field
                 )
