@@ -604,6 +604,64 @@ def test_staff_pages_hear_about_changes_in_their_department(world, item, submit,
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_change_made_through_the_served_api_reaches_the_open_pages(world, item, submit):
+    """Requests are handled on threads beside the server's event loop; the counters still reach
+    the websockets that loop serves."""
+    from onewindow.accounts.services import api_token_create
+    from onewindow.config.asgi import application
+
+    case = submit(item)
+    token = api_token_create(actor=world.clerk, name="窗口")[1]
+    clerk = _connect(world.clerk)
+    accept = ApplicationCommunicator(application, {
+        "type": "http", "http_version": "1.1", "method": "POST", "scheme": "http", "root_path": "",
+        "path": f"/api/cases/{case.pk}/accept", "raw_path": f"/api/cases/{case.pk}/accept".encode(),
+        "query_string": b"", "server": ("localhost", 80), "client": ("127.0.0.1", 50000),
+        "headers": [(b"host", b"localhost"), (b"authorization", f"Bearer {token}".encode()),
+                    (b"content-type", b"application/json"), (b"content-length", b"2")],
+    })
+
+    async def scenario():
+        assert (await clerk.connect())[0]
+        await accept.send_input({"type": "http.request", "body": b"{}", "more_body": False})
+        started = await accept.receive_output(10)
+        assert started["type"] == "http.response.start" and started["status"] == 200
+        assert await clerk.receive_json_from(timeout=5) == {"type": "counters.changed"}
+        await clerk.disconnect()
+
+    async_to_sync(scenario)()
+    assert fresh(case).status == CaseStatus.IN_REVIEW
+
+
+def test_a_request_thread_sends_the_counters_on_the_server_loop(monkeypatch):
+    """The in-memory layer's queues belong to the loop of the consumers: a message put there from
+    another thread would wait until something else woke that loop, here never."""
+    import asyncio
+    import threading
+
+    from channels.layers import get_channel_layer
+
+    from onewindow.cases import live
+
+    layer = get_channel_layer()
+    loop = asyncio.new_event_loop()
+    server = threading.Thread(target=loop.run_forever, daemon=True)
+    server.start()
+    try:
+        channel = asyncio.run_coroutine_threadsafe(layer.new_channel(), loop).result()
+        asyncio.run_coroutine_threadsafe(layer.group_add(live.department_group(7), channel), loop).result()
+        received = asyncio.run_coroutine_threadsafe(layer.receive(channel), loop)
+        monkeypatch.setattr(live, "_server_loop", None)
+        live.serve_from(loop)
+        live.case_changed(7)
+        assert received.result(timeout=5) == {"type": "counters.changed"}
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        server.join()
+        loop.close()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_citizens_anonymous_visitors_and_unverified_staff_are_refused(world, make_user):
     unverified = make_user("noverify", kind=AccountKind.STAFF, real_name="未验证")
     RoleAssignment.objects.create(user=unverified, role=Role.WINDOW_CLERK, department=world.market)

@@ -75,8 +75,8 @@ def asgi_live_server(transactional_db):
     from onewindow.config import asgi
 
     application = ProtocolTypeRouter({
-        "http": ASGIStaticFilesHandler(asgi.django_asgi_app),
-        "websocket": asgi.application.application_mapping["websocket"],
+        "http": ASGIStaticFilesHandler(asgi.http_application),
+        "websocket": asgi.websocket_application,
     })
     # Listening before the server starts: a browser that connects early waits in the backlog.
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

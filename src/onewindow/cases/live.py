@@ -1,8 +1,21 @@
 """Live workbench counters: after a case changes, its department's open workbench pages are
 told to refresh their counters (Channels group per department; the consumer is in consumers.py)."""
 
+import asyncio
+import logging
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+# The event loop of the server's websockets, when requests are handled on threads beside it.
+_server_loop: asyncio.AbstractEventLoop | None = None
+
+
+def serve_from(loop: asyncio.AbstractEventLoop) -> None:
+    global _server_loop
+    _server_loop = loop
 
 
 def department_group(department_id: int) -> str:
@@ -11,5 +24,19 @@ def department_group(department_id: int) -> str:
 
 def case_changed(department_id: int) -> None:
     layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(department_group(department_id), {"type": "counters.changed"})
+    if layer is None:
+        return
+    group, message = department_group(department_id), {"type": "counters.changed"}
+    loop = _server_loop
+    if loop is None or not loop.is_running():
+        async_to_sync(layer.group_send)(group, message)
+        return
+    # The in-memory layer's queues belong to the consumers' loop, so the message is sent there;
+    # the request does not wait for it, and a failure is logged rather than failing a done change.
+    sent = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
+    sent.add_done_callback(_log_failure)
+
+
+def _log_failure(sent) -> None:
+    if not sent.cancelled() and sent.exception() is not None:
+        logger.error("live counters not sent", exc_info=sent.exception())

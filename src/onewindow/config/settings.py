@@ -116,6 +116,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "timeout": 10,
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Threads per server process that handle HTTP requests (config/asgi.py); each may hold one
+# connection of the pool above while it works.
+HTTP_THREADS = int(env_str("ONEWINDOW_HTTP_THREADS", "8"))
 
 # --- redis (optional) ---------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
