@@ -34,6 +34,7 @@ import threading
 import time
 from urllib.parse import urlencode
 
+from harness import HttpClient as KeepAliveClient
 from harness import free_port, percentile, run_child
 
 CLIENTS = 8
@@ -95,22 +96,18 @@ def build_world() -> dict:
 
 class HttpClient:
     def __init__(self, port: int) -> None:
-        import http.client
-
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.connection = KeepAliveClient(port)
 
     def send(
         self, method: str, path: str, *, token: str = "", body: dict | None = None
     ) -> tuple[int, dict]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        data = None
+        data = b""
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
-        self.connection.request(method, path, body=data, headers=headers)
-        response = self.connection.getresponse()
-        payload = response.read()
-        return response.status, json.loads(payload) if payload else {}
+        status, payload = self.connection.request(method, path, headers=headers, body=data)
+        return status, json.loads(payload) if payload else {}
 
 
 def _phase(

@@ -77,3 +77,42 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class HttpClient:
+    """A keep-alive HTTP/1.1 client on a plain socket, for the load generators. They share the
+    machine's cores with the server they measure, and http.client parses every response's
+    headers with the email package: several times the CPU of reading them here, taken from the
+    server and added to its latencies."""
+
+    def __init__(self, port: int, timeout: float = 60) -> None:
+        self.socket = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.received = b""
+
+    def request(self, method: str, path: str, *, headers: dict[str, str] | None = None,
+                body: bytes = b"") -> tuple[int, bytes]:
+        lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}",
+                 *(f"{name}: {value}" for name, value in (headers or {}).items())]
+        self.socket.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        while b"\r\n\r\n" not in self.received:
+            self._receive()
+        head, self.received = self.received.split(b"\r\n\r\n", 1)
+        status_line, *fields = head.split(b"\r\n")
+        length = None
+        for field in fields:
+            name, _, value = field.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        if length is None:
+            raise RuntimeError(f"an answer without Content-Length: {head!r}")
+        while len(self.received) < length:
+            self._receive()
+        payload, self.received = self.received[:length], self.received[length:]
+        return int(status_line.split()[1]), payload
+
+    def _receive(self) -> None:
+        chunk = self.socket.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        self.received += chunk

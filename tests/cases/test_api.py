@@ -10,7 +10,7 @@ from django.utils import timezone
 from onewindow.accounts.choices import AccountKind, Role
 from onewindow.accounts.models import RoleAssignment
 from onewindow.accounts.services import api_token_create
-from onewindow.cases import clock
+from onewindow.cases import clock, services
 from onewindow.cases.choices import CaseStatus
 from onewindow.cases.models import Case, CaseEvent
 from onewindow.catalogue import services as catalogue
@@ -192,6 +192,18 @@ def test_the_public_progress_lookup_needs_number_and_code_and_shows_no_personal_
     refused(anonymous.get(path, {"number": submitted["number"], "query_code": "ZZZZZZ"}), 404,
             says="办件编号或查询码不正确")
     assert anonymous.get(path, {"number": submitted["number"]}).status_code == 422
+
+
+def test_the_progress_lookup_shows_the_steps_in_one_statement(world, submitted, django_assert_num_queries):
+    case = Case.objects.get(number=submitted["number"])
+    services.case_accept(actor=world.clerk, case=case)
+    with django_assert_num_queries(1):
+        body = ok(Client().get(f"{BASE}/progress", {"number": case.number, "query_code": case.query_code}))
+    assert (body["status"], body["item"]["impl_code"], body["department_name"]) == (
+        "in_review", case.item.impl_code, case.department.name)
+    assert [(step["status"], step["status_label"]) for step in body["steps"]] == [("done", "已办"), ("waiting", "待认领")]
+    assert body["steps"][0]["finished_at"] and body["steps"][1]["finished_at"] is None
+    assert isinstance(body["remaining_days"], int)
 
 
 def test_a_retried_submission_returns_the_same_case(world, citizen_api, draft):

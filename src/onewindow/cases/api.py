@@ -762,26 +762,24 @@ def progress(
     query_code: str = Query(..., max_length=8, description="查询码 (on every notice of the case)"),
 ):
     case = selectors.public_progress(number, query_code)
-    today = timezone.localdate()
     running = case.promised_due if case.status in (CaseStatus.IN_REVIEW, CaseStatus.SPECIAL) else None
-    item = case.item
     return {
         "number": case.number,
-        "item": {"impl_code": item.impl_code, "name": item.name, "case_type": item.case_type,
-                 "case_type_label": choice_label(CaseType, item.case_type)},
-        "department_name": case.department.name,
+        "item": {"impl_code": case.item_impl_code, "name": case.item_name, "case_type": case.item_case_type,
+                 "case_type_label": choice_label(CaseType, case.item_case_type)},
+        "department_name": case.department_name,
         "status": case.status,
         "status_label": case.get_status_display(),
         "submitted_at": case.submitted_at,
         "accepted_at": case.accepted_at,
         "promised_due": case.promised_due,
-        "remaining_days": clock.remaining_days(running, today=today, region=case.region),
+        "remaining_days": clock.remaining_days(running, today=timezone.localdate(), region=case.region),
         "completed_at": case.completed_at,
         "delivered_at": case.delivered_at,
         "steps": [
             {"name": step.name, "status": step.status, "status_label": step.get_status_display(),
              "started_at": step.started_at, "finished_at": step.finished_at}
-            for step in case.steps.all()
+            for step in case.steps
         ],
     }
 

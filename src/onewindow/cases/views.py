@@ -114,7 +114,7 @@ class Deadline:
         return -self.remaining if self.remaining is not None and self.remaining < 0 else 0
 
 
-def _deadline(case: Case, today: Any) -> Deadline | None:
+def _deadline(case: Case | selectors.PublicProgress, today: Any) -> Deadline | None:
     if case.status == CaseStatus.SUBMITTED:
         label, due = _("受理期限"), case.acceptance_due
     elif case.status in CLOCK_STATUSES:
@@ -548,9 +548,9 @@ class Progress:
     deadline: Deadline | None
 
 
-def _progress(case: Case) -> Progress:
+def _progress(case: selectors.PublicProgress) -> Progress:
     return Progress(
-        number=case.number, item=case.item.name, department=case.department.name, status=case.status,
+        number=case.number, item=case.item_name, department=case.department_name, status=case.status,
         status_label=case.get_status_display(), submitted_at=case.submitted_at, accepted_at=case.accepted_at,
         completed_at=case.completed_at, delivered_at=case.delivered_at,
         deadline=_deadline(case, timezone.localdate()),

@@ -177,15 +177,18 @@ class ExposureIn(Schema):
     result: str = Field(max_length=4000)
 
 
-def _update_out(update: Any) -> dict[str, Any]:
+def _public_update_out(update: Any) -> dict[str, Any]:
     return {
         "at": update.at,
         "kind": update.kind,
         "kind_label": update.get_kind_display(),
         "status": update.status,
         "department": update.department.name if update.department_id else None,
-        "summary": update.summary,
     }
+
+
+def _update_out(update: Any) -> dict[str, Any]:
+    return {**_public_update_out(update), "summary": update.summary}
 
 
 def complaint_out(complaint: Complaint) -> dict[str, Any]:
@@ -340,7 +343,7 @@ def progress(
         "received_at": found.received_at,
         "due": found.due,
         "answered_at": found.answered_at,
-        "history": [_update_out(u) for u in history],
+        "history": [_public_update_out(u) for u in history],
     }
 
 

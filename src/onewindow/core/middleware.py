@@ -20,12 +20,8 @@ class ContentSecurityPolicyMiddleware:
 
 
 class RequestContextMiddleware:
-    """Binds the client IP for the audit ledger and the request's memo.
-
-    Last in MIDDLEWARE, and synchronous only: under ASGI Django runs the middleware below the
-    last synchronous-only one in async mode, where each hook of a MiddlewareMixin costs a hop
-    between threads; ending the chain with this one keeps the whole chain in one thread.
-    """
+    """Binds the client IP for the audit ledger and the request's memo; last in MIDDLEWARE, so
+    that everything below runs inside the binding."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -1,0 +1,73 @@
+"""core.prepared: a read whose SQL is built once answers exactly as the ORM's own query does."""
+
+import pytest
+from django.db import connection
+from django.db.models.sql.compiler import SQLCompiler
+from django.test.utils import CaptureQueriesContext
+
+from onewindow.core.models import Region
+from onewindow.core.prepared import PreparedRead, loaded
+from onewindow.core.services.regions import region_create
+
+pytestmark = pytest.mark.django_db
+
+
+def _children(parent: str, name: str):
+    return (Region.objects.filter(parent__code=parent).exclude(name=name).exclude(name="")
+            .order_by("code").values_list("code", "name", "parent__name", "created_at", "level"))
+
+
+# The children of a region but the one of that name.
+CHILDREN = PreparedRead(_children, "parent", "name")
+
+
+@pytest.fixture
+def regions(admin_user):
+    province = region_create(actor=admin_user, code="520000", name="贵州省", parent=None)
+    city = region_create(actor=admin_user, code="520300", name="遵义市", parent=province)
+    region_create(actor=admin_user, code="520100", name="贵阳市", parent=province)
+    region_create(actor=admin_user, code="520302", name="红花岗区", parent=city)
+    return province
+
+
+def test_rows_are_the_orms_own_with_its_conversions(regions):
+    fields = ("code", "name", "parent__name", "created_at", "level")
+    for parent, name in (("520000", "遵义市"), ("520000", ""), ("520300", "红花岗区"), ("520300", "遵义市"),
+                         ("999999", "")):
+        expected = [dict(zip(fields, row)) for row in _children(parent, name)]
+        assert CHILDREN.rows(parent=parent, name=name) == expected
+    # Dates come back as the ORM gives them (SQLite stores text), not as the driver's raw values.
+    assert CHILDREN.rows(parent="520000", name="贵阳市")[0]["created_at"] == Region.objects.get(code="520300").created_at
+
+
+def test_the_sql_is_built_once_per_connection(regions, monkeypatch):
+    CHILDREN.rows(parent="520000", name="")
+    built = []
+    original = SQLCompiler.as_sql
+    monkeypatch.setattr(SQLCompiler, "as_sql", lambda self, *a, **k: built.append(1) or original(self, *a, **k))
+    with CaptureQueriesContext(connection) as queries:
+        assert [row["code"] for row in CHILDREN.rows(parent="520000", name="")] == ["520100", "520300"]
+        assert [row["code"] for row in CHILDREN.rows(parent="520300", name="")] == ["520302"]
+    assert built == [] and len(queries) == 2
+
+
+def test_a_parameter_that_does_not_reach_the_sql_unchanged_is_refused(regions):
+    # A LIKE lookup escapes and wraps its value: the placeholder cannot be found again.
+    wrapped = PreparedRead(lambda name: Region.objects.filter(name__contains=name).values_list("code"), "name")
+    with pytest.raises(TypeError):
+        wrapped.rows(name="遵")
+    whole_rows = PreparedRead(lambda code: Region.objects.filter(code=code), "code")
+    with pytest.raises(TypeError):
+        whole_rows.rows(code="520000")
+
+
+def test_loaded_instances_are_as_the_orm_makes_them_with_the_rest_deferred(regions, django_assert_num_queries):
+    city = Region.objects.get(code="520300")
+    row = CHILDREN.rows(parent="520000", name="贵阳市")[0]
+    instance = loaded(Region, {"id": city.pk, "code": row["code"], "level": row["level"], "parent_id": city.parent_id})
+    with django_assert_num_queries(0):
+        assert (instance.pk, instance.code, instance.level, instance.parent_id) == (
+            city.pk, city.code, city.level, city.parent_id)
+        assert not instance._state.adding and instance.get_deferred_fields() >= {"name", "path"}
+    with django_assert_num_queries(1):
+        assert instance.name == "遵义市"
