@@ -626,6 +626,11 @@ def test_a_change_made_through_the_served_api_reaches_the_open_pages(world, item
         await accept.send_input({"type": "http.request", "body": b"{}", "more_body": False})
         started = await accept.receive_output(10)
         assert started["type"] == "http.response.start" and started["status"] == 200
+        body, more = b"", True
+        while more:
+            chunk = await accept.receive_output(10)
+            body, more = body + chunk["body"], chunk.get("more_body", False)
+        assert json.loads(body)["status"] == "in_review"
         assert await clerk.receive_json_from(timeout=5) == {"type": "counters.changed"}
         await clerk.disconnect()
 
