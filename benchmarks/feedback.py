@@ -34,8 +34,7 @@ import threading
 import time
 from urllib.parse import urlencode
 
-from harness import HttpClient as KeepAliveClient
-from harness import free_port, percentile, run_child
+from harness import KeepAliveClient, free_port, percentile, run_child
 
 CLIENTS = 8
 WORKERS = 4

@@ -79,7 +79,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class HttpClient:
+class KeepAliveClient:
     """A keep-alive HTTP/1.1 client on a plain socket, for the load generators. They share the
     machine's cores with the server they measure, and http.client parses every response's
     headers with the email package: several times the CPU of reading them here, taken from the

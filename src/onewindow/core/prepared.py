@@ -7,7 +7,7 @@ for the values that change, and afterwards only runs it: the same SQL, the same 
 the columns as the ORM's own (dates from SQLite, for example), without building it again.
 """
 
-import weakref
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +28,8 @@ class PreparedRead:
 
     def __init__(self, build: Callable[..., QuerySet], *parameters: str, using: str = "default") -> None:
         self._build, self._parameters, self._using = build, parameters, using
-        self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        # Connections belong to threads, so does what was built for one.
+        self._built = threading.local()
 
     def _compile(self, connection: Any) -> tuple[Any, str, list[Any], dict[int, str], tuple[str, ...]]:
         placeholders = {name: _Placeholder(f"\ue000{name}\ue000") for name in self._parameters}
@@ -46,9 +47,9 @@ class PreparedRead:
 
     def rows(self, **values: str) -> list[dict[str, Any]]:
         connection = connections[self._using]
-        compiled = self._compiled.get(connection)
-        if compiled is None:
-            compiled = self._compiled[connection] = self._compile(connection)
+        compiled = getattr(self._built, "query", None)
+        if compiled is None or compiled[0].connection is not connection:
+            compiled = self._built.query = self._compile(connection)
         compiler, sql, params, slots, fields = compiled
         bound = list(params)
         for index, name in slots.items():
