@@ -111,6 +111,17 @@ def test_an_operator_retry_returns_the_first_call(hotline, world):
     assert Complaint.objects.count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_number_is_taken_in_a_transaction_of_its_own(hotline, world):
+    # As in a request, no transaction is open: the counter row is locked for its one statement,
+    # not for the whole intake. So a retry, whose write is refused, has spent a number.
+    first = hotline_call(hotline, world, idempotency_key="call-1")
+    assert hotline_call(hotline, world, idempotency_key="call-1") == first
+    following = hotline_call(hotline, world)
+    assert int(following.number[-6:]) == int(first.number[-6:]) + 2
+    assert following.number[:9] == first.number[:9] == f"G{timezone.localdate():%Y%m%d}"
+
+
 @pytest.mark.django_db
 def test_the_public_lookup_is_one_statement_and_limited(
     hotline, world, django_assert_num_queries

@@ -1,12 +1,14 @@
 """core.prepared: a read whose SQL is built once answers exactly as the ORM's own query does."""
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
 from onewindow.core.models import Region
-from onewindow.core.prepared import PreparedRead, loaded
+from onewindow.core.prepared import PreparedRead, attach, columns, loaded
 from onewindow.core.services.regions import region_create
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +20,7 @@ def _children(parent: str, name: str):
 
 
 # The children of a region but the one of that name.
-CHILDREN = PreparedRead(_children, "parent", "name")
+CHILDREN = PreparedRead(_children, parent=str, name=str)
 
 
 @pytest.fixture
@@ -53,10 +55,10 @@ def test_the_sql_is_built_once_per_connection(regions, monkeypatch):
 
 def test_a_parameter_that_does_not_reach_the_sql_unchanged_is_refused(regions):
     # A LIKE lookup escapes and wraps its value: the placeholder cannot be found again.
-    wrapped = PreparedRead(lambda name: Region.objects.filter(name__contains=name).values_list("code"), "name")
+    wrapped = PreparedRead(lambda name: Region.objects.filter(name__contains=name).values_list("code"), name=str)
     with pytest.raises(TypeError):
         wrapped.rows(name="遵")
-    whole_rows = PreparedRead(lambda code: Region.objects.filter(code=code), "code")
+    whole_rows = PreparedRead(lambda code: Region.objects.filter(code=code), code=str)
     with pytest.raises(TypeError):
         whole_rows.rows(code="520000")
 
@@ -71,3 +73,33 @@ def test_loaded_instances_are_as_the_orm_makes_them_with_the_rest_deferred(regio
         assert not instance._state.adding and instance.get_deferred_fields() >= {"name", "path"}
     with django_assert_num_queries(1):
         assert instance.name == "遵义市"
+
+
+def test_integer_and_moment_parameters_answer_as_the_orm(regions):
+    def build(parent, since):
+        return Region.objects.filter(parent_id=parent, created_at__gte=since).order_by("code").values_list("code")
+
+    read = PreparedRead(build, parent=int, since=dt.datetime)
+    city = Region.objects.get(code="520300")
+    for parent in (regions.pk, city.pk, 0):
+        for since in (city.created_at, city.created_at + dt.timedelta(microseconds=1), dt.datetime(2000, 1, 1, tzinfo=dt.UTC)):
+            assert [row["code"] for row in read.rows(parent=parent, since=since)] == [
+                code for (code,) in build(parent, since)
+            ]
+    with pytest.raises(TypeError):
+        PreparedRead(build, parent=float, since=dt.datetime).rows(parent=1.0, since=city.created_at)
+
+
+def test_whole_instances_with_their_relations_ask_nothing_more(regions, django_assert_num_queries):
+    read = PreparedRead(
+        lambda code: Region.objects.filter(code=code).values_list(*columns(Region), *columns(Region, "parent__")),
+        code=str,
+    )
+    city = Region.objects.get(code="520300")
+    row = read.rows(code="520300")[0]
+    with django_assert_num_queries(0):
+        instance, parent = loaded(Region, row), loaded(Region, row, prefix="parent__")
+        attach(instance, "parent", parent)
+        assert instance.get_deferred_fields() == set() and parent.get_deferred_fields() == set()
+        assert (instance.pk, instance.path, instance.parent.code, instance.parent.name) == (
+            city.pk, city.path, "520000", "贵州省")

@@ -15,6 +15,7 @@ Selectors and services everywhere scope their queries with these helpers:
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,11 +24,13 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.utils import timezone
 
 from onewindow.accounts.choices import AccountKind, Role
 from onewindow.accounts.models import ChiefRepresentativeAuthorisation, RoleAssignment, StaffProfile
 from onewindow.core import request_context
 from onewindow.core.models import Department, Region
+from onewindow.core.prepared import PreparedRead
 
 
 def _is_active_user(user: Any) -> bool:
@@ -55,6 +58,17 @@ class Grant:
     region_path: str | None
 
 
+# Read by nearly every request of staff: its SQL is built once (core.prepared).
+_GRANTS_READ = PreparedRead(
+    lambda user, now: (
+        RoleAssignment.objects.active(now).filter(user_id=user).order_by()
+        .values_list("role", "department_id", "region__path")
+    ),
+    user=int,
+    now=datetime,
+)
+
+
 def grants(user: Any) -> tuple[Grant, ...]:
     """The user's role assignments in force, read once per request: every permission check of a
     request is answered from them."""
@@ -62,10 +76,7 @@ def grants(user: Any) -> tuple[Grant, ...]:
         return ()
     return request_context.memoised(
         ("grants", user.pk),
-        lambda: tuple(
-            Grant(*row)
-            for row in active_assignments(user).order_by().values_list("role", "department_id", "region__path")
-        ),
+        lambda: tuple(Grant(*row.values()) for row in _GRANTS_READ.rows(user=user.pk, now=timezone.now())),
     )
 
 

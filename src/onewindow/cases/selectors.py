@@ -204,7 +204,7 @@ _PROGRESS_READ = PreparedRead(
                      "completed_at", "delivered_at", "item__impl_code", "item__name", "item__case_type",
                      "department__name", "region__path", *_STEP_COLUMNS)
     ),
-    "number", "code",
+    number=str, code=str,
 )
 
 

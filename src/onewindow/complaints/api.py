@@ -22,6 +22,7 @@ from onewindow.complaints.models import Complaint, RoutingRule, Topic
 from onewindow.core.api import ACTION_ERRORS, ErrorOut, ValidationErrorOut
 from onewindow.core.errors import InvalidInput
 from onewindow.core.models import Department, Region
+from onewindow.core.selectors.regions import region_by_code
 
 router = Router(tags=["complaints"], auth=api_auth)
 
@@ -266,9 +267,12 @@ def _item(code: str | None) -> ImplementationItem | None:
 
 
 def _region(code: str | None) -> Region | None:
-    return _lookup(
-        Region.objects.all(), "code", code, _("行政区划代码无效。"), "region"
-    )
+    if not code:
+        return None
+    found = region_by_code(code)
+    if found is None:
+        raise InvalidInput(_("行政区划代码无效。"), field="region")
+    return found
 
 
 def _department(pk: int, field: str = "department_id") -> Department:

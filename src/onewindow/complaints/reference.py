@@ -1,9 +1,9 @@
-"""The reference data every intake reads — categories and routing rules — kept in each process
-instead of read for every request.
+"""The reference data every intake reads — categories, routing rules and the 12345 centres — kept
+in each process instead of read for every request.
 
 They change a few times a year and are read by every intake and Open311 call. A process keeps
 one snapshot, tagged with a token read from the tables: the row count and the latest change of
-the rules and the categories, and of the departments they name (so that a department closed or
+the rules, the categories and the centres, and of the departments they name (so that a department closed or
 renamed is seen too). Whether the snapshot is still current is asked of the database at most
 once per CHECK_SECONDS: the token last found current is kept that long in the cache. A change
 through the services drops that cache entry when it commits, so with a shared cache (Redis)
@@ -21,7 +21,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Max, QuerySet
 
-from onewindow.complaints.models import RoutingRule, Topic
+from onewindow.complaints.models import HotlineCentre, RoutingRule, Topic
 from onewindow.core import request_context
 
 CHECK_KEY = "complaints.reference.token"
@@ -37,6 +37,8 @@ class Snapshot:
     rules: tuple[RoutingRule, ...]
     # Every category by its code, active or not, with its default department.
     topics: dict[str, Topic]
+    # Every 12345 centre: its department's id and the path of the region it serves.
+    centres: tuple[tuple[int, str], ...]
 
 
 class _Thread(threading.local):
@@ -61,6 +63,7 @@ def _token() -> tuple:
     return (
         _stamp(RoutingRule.objects.all()),
         _stamp(Topic.objects.all()),
+        _stamp(HotlineCentre.objects.all()),
     )
 
 
@@ -75,6 +78,7 @@ def _load(token: tuple) -> Snapshot:
         token=token,
         rules=tuple(rules),
         topics={topic.code: topic for topic in topics},
+        centres=tuple(HotlineCentre.objects.order_by("pk").values_list("department_id", "region__path")),
     )
 
 
@@ -102,7 +106,7 @@ def _current() -> Snapshot:
 
 
 def changed() -> None:
-    """Called by every service that changes categories or rules, in its transaction."""
+    """Called by every service that changes categories, rules or centres, in its transaction."""
     _thread.pending = True
     transaction.on_commit(_committed)
 

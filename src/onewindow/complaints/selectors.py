@@ -134,7 +134,7 @@ _PROGRESS_READ = PreparedRead(
         .order_by("at", "pk")
         .values_list(*_UPDATE_COLUMNS, "department__name", *_REQUEST_COLUMNS, "complaint__department__name")
     ),
-    "number", "code",
+    number=str, code=str,
 )
 
 

@@ -91,17 +91,11 @@ def _is_user(actor: Any) -> bool:
 
 def operator_regions(actor: Any) -> list[str]:
     """The region paths of the hotline centres `actor` works at (a role in, or profile at, the
-    centre's department), read once per request."""
+    centre's department)."""
     if not _is_user(actor) or actor.kind != AccountKind.STAFF:
         return []
-    return request_context.memoised(
-        ("complaints.operator_regions", actor.pk),
-        lambda: list(
-            HotlineCentre.objects.filter(
-                department_id__in=staff_department_ids(actor)
-            ).values_list("region__path", flat=True)
-        ),
-    )
+    departments = set(staff_department_ids(actor))
+    return [path for department_id, path in reference.current().centres if department_id in departments]
 
 
 def is_operator(actor: Any, region: Region | None = None) -> bool:
@@ -282,9 +276,11 @@ def _default_region() -> Region:
 
 
 def _number(day: dt.date) -> str:
-    """ "G20261209000123": the day and a daily serial. One upsert (PostgreSQL and SQLite ≥ 3.35)
-    taken just before the request is written: the counter row stays locked until the intake
-    commits, so concurrent intakes get distinct consecutive numbers and wait on it briefly."""
+    """ "G20261209000123": the day and a daily serial. One upsert (PostgreSQL and SQLite ≥ 3.35),
+    taken before the request's transaction opens, so it is a transaction of its own: the
+    counter row is locked for that one statement, not for the whole intake, which every other
+    intake of the day would queue behind. Numbers are unique and increase with time; one taken
+    by an intake that then fails (a repeated idempotency key) is not used again."""
     table = connection.ops.quote_name(SerialCounter._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -401,7 +397,6 @@ def _throttle(actor: Any, operator: bool) -> None:
         )
 
 
-@transaction.atomic
 def complaint_submit(
     *,
     actor: Any,
@@ -511,15 +506,28 @@ def complaint_submit(
     if department is not None:
         complaint.status = Status.ASSIGNED
         _assign(complaint, department, days, now)
+    complaint.number = _number(timezone.localdate(now))
     try:
-        with transaction.atomic():
-            complaint.number = _number(timezone.localdate(now))
-            complaint.save()
+        return _file(complaint, actor=actor, department=department, rule=rule, uploads=uploads)
     except IntegrityError:
+        # A retry whose idempotency key is taken (an operator's, or a concurrent one): the first stands.
         earlier = Complaint.objects.filter(idempotency_key=key).first() if key else None
         if earlier is None:
             raise
         return earlier
+
+
+@transaction.atomic
+def _file(
+    complaint: Complaint,
+    *,
+    actor: Any,
+    department: Department | None,
+    rule: RoutingRule | None,
+    uploads: list,
+) -> Complaint:
+    """Write a request taken in, with its files, history and audit entry."""
+    complaint.save()
     for upload in uploads:
         complaint.media.add(
             files.store_upload(
@@ -545,7 +553,7 @@ def complaint_submit(
             subject=_("诉求已受理：%(number)s") % {"number": complaint.number},
             body=_("您的诉求“%(title)s”已登记，编号 %(number)s，查询码 %(code)s。")
             % {
-                "title": title,
+                "title": complaint.title,
                 "number": complaint.number,
                 "code": complaint.query_code,
             },
@@ -997,7 +1005,7 @@ def centre_save(*, actor: Any, department: Department, region: Region) -> Hotlin
     centre, _created = HotlineCentre.objects.update_or_create(
         department=department, defaults={"region": region}
     )
-    request_context.forget()  # who is an operator may have changed
+    reference.changed()
     audit.record(
         actor=actor,
         action="complaints.centre.save",

@@ -7,6 +7,7 @@ for the values that change, and afterwards only runs it: the same SQL, the same 
 the columns as the ORM's own (dates from SQLite, for example), without building it again.
 """
 
+import datetime as dt
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -15,53 +16,97 @@ from django.db import connections
 from django.db.models import QuerySet
 
 
-class _Placeholder(str):
-    """Stands for a parameter while the query is built; recognised in the compiled parameters."""
+class _Text(str):
+    """Stands for a text parameter while the query is built."""
 
     __slots__ = ()
 
 
-class PreparedRead:
-    """``PreparedRead(build, "number", "code")``: ``build(number=..., code=...)`` returns a
-    ``values_list`` queryset over string parameters; ``read.rows(number="A", code="B")`` runs it
-    and returns its rows as dicts keyed by the listed fields."""
+# An integer parameter stands in as a value no key takes, inside every integer column's range
+# (a value out of range would make the ORM drop the condition); a moment as one in 1901.
+_INTEGER_PLACEHOLDER = -2_000_000_000
+_MOMENT_PLACEHOLDER = dt.datetime(1901, 1, 1, tzinfo=dt.timezone.utc)
 
-    def __init__(self, build: Callable[..., QuerySet], *parameters: str, using: str = "default") -> None:
-        self._build, self._parameters, self._using = build, parameters, using
+
+def _placeholder(kind: type, index: int) -> Any:
+    if kind is str:
+        return _Text(f"\ue000{index}\ue000")
+    if kind is int:
+        return _INTEGER_PLACEHOLDER - index
+    if kind is dt.datetime:
+        return _MOMENT_PLACEHOLDER + dt.timedelta(microseconds=index + 1)
+    raise TypeError(f"a PreparedRead parameter is str, int or datetime, not {kind}")
+
+
+def _adapter(kind: type, connection: Any) -> Callable[[Any], Any]:
+    """How the ORM hands a value of this kind to the database (SQLite takes moments as text)."""
+    return connection.ops.adapt_datetimefield_value if kind is dt.datetime else (lambda value: value)
+
+
+def _slot_key(value: Any) -> tuple[type, Any]:
+    # A placeholder comes back as the plain value the field made of it.
+    return (str, str(value)) if isinstance(value, str) else (type(value), value)
+
+
+class PreparedRead:
+    """``PreparedRead(build, number=str, code=str)``: ``build(number=..., code=...)`` returns a
+    ``values_list`` queryset; ``read.rows(number="A", code="B")`` runs it and returns its rows as
+    dicts keyed by the listed fields. A parameter is text (str), an integer (int: a user's id,
+    say) or a moment (datetime: now, say)."""
+
+    def __init__(self, build: Callable[..., QuerySet], *, using: str = "default", **parameters: type) -> None:
+        self._build, self._using, self._parameters = build, using, parameters
         # Connections belong to threads, so does what was built for one.
         self._built = threading.local()
 
-    def _compile(self, connection: Any) -> tuple[Any, str, list[Any], dict[int, str], tuple[str, ...]]:
-        placeholders = {name: _Placeholder(f"\ue000{name}\ue000") for name in self._parameters}
+    def _compile(self, connection: Any) -> tuple:
+        placeholders = {name: _placeholder(kind, index) for index, (name, kind) in enumerate(self._parameters.items())}
+        adapters = {name: _adapter(kind, connection) for name, kind in self._parameters.items()}
         queryset = self._build(**placeholders)
         fields = tuple(queryset.query.values_select)
         if not fields or queryset.query.annotation_select:
             raise TypeError("a PreparedRead is a values_list() query of fields, without annotations")
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
-        by_text = {str(value): name for name, value in placeholders.items()}
-        slots = {index: by_text[value] for index, value in enumerate(params) if isinstance(value, str) and value in by_text}
-        if sorted(set(slots.values())) != sorted(self._parameters):
+        by_value = {_slot_key(adapters[name](value)): name for name, value in placeholders.items()}
+        slots = {index: by_value[key] for index, value in enumerate(params) if (key := _slot_key(value)) in by_value}
+        if set(slots.values()) != set(placeholders):
             raise TypeError("every parameter of a PreparedRead must reach the SQL unchanged")
-        return compiler, sql, list(params), slots, fields
+        converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+        return compiler, sql, list(params), slots, adapters, fields, converters
 
-    def rows(self, **values: str) -> list[dict[str, Any]]:
+    def rows(self, **values: Any) -> list[dict[str, Any]]:
         connection = connections[self._using]
         compiled = getattr(self._built, "query", None)
         if compiled is None or compiled[0].connection is not connection:
             compiled = self._built.query = self._compile(connection)
-        compiler, sql, params, slots, fields = compiled
+        compiler, sql, params, slots, adapters, fields, converters = compiled
         bound = list(params)
         for index, name in slots.items():
-            bound[index] = values[name]
+            bound[index] = adapters[name](values[name])
         with connection.cursor() as cursor:
             cursor.execute(sql, bound)
             fetched = cursor.fetchall()
-        return [dict(zip(fields, row)) for row in compiler.results_iter(results=[fetched])]
+        if converters:
+            fetched = compiler.apply_converters(fetched, converters)
+        return [dict(zip(fields, row)) for row in fetched]
 
 
-def loaded(model: type, values: dict[str, Any], *, using: str = "default") -> Any:
+def columns(model: type, prefix: str = "") -> tuple[str, ...]:
+    """Every column of `model` by attribute name, each behind `prefix` (``"user__"`` for the
+    user a row points to): what a read lists to load whole instances."""
+    return tuple(f"{prefix}{field.attname}" for field in model._meta.concrete_fields)
+
+
+def loaded(model: type, values: dict[str, Any], *, prefix: str = "", using: str = "default") -> Any:
     """An instance of `model` as the ORM makes it from a row holding only these columns (by
-    attribute name, ``department_id`` for a foreign key); the others are deferred."""
-    names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
-    return model.from_db(using, names, [values[name] for name in names])
+    attribute name behind `prefix`, ``department_id`` for a foreign key); the others are
+    deferred."""
+    names = [field.attname for field in model._meta.concrete_fields if f"{prefix}{field.attname}" in values]
+    return model.from_db(using, names, [values[f"{prefix}{name}"] for name in names])
+
+
+def attach(instance: Any, relation: str, related: Any) -> None:
+    """Give `instance` its `relation` (a foreign key, or the reverse of a one-to-one, None for
+    none) as ``select_related`` does, so reading it asks nothing more."""
+    instance._meta.get_field(relation).set_cached_value(instance, related)
