@@ -1,18 +1,19 @@
 import asyncio
 import os
 
-from a2wsgi import WSGIMiddleware
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
+
+from onewindow.config.wsgi_threads import ThreadedWsgi
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onewindow.config.settings")
 
 # Every view is synchronous. Django's ASGI handler runs them one at a time on a single thread
 # per process and hops between it and the event loop several times per request; its WSGI
 # handler on a pool of threads answers the same requests in well under half the CPU time
-# (docs/cases.md, "Performance"). So HTTP goes through the WSGI handler, and the event loop
-# keeps the websockets.
-wsgi_bridge = WSGIMiddleware(get_wsgi_application(), workers=settings.HTTP_THREADS)
+# (docs/cases.md, "Performance"). So HTTP goes through the WSGI handler on threads
+# (config/wsgi_threads.py), and the event loop keeps the websockets.
+wsgi_threads = ThreadedWsgi(get_wsgi_application(), threads=settings.HTTP_THREADS)
 
 # These need Django set up first (get_wsgi_application does it).
 from channels.auth import AuthMiddlewareStack  # noqa: E402
@@ -26,7 +27,7 @@ from onewindow.cases import routing as cases_routing  # noqa: E402
 async def http_application(scope, receive, send) -> None:
     # The live counters are sent from the request threads to the consumers on this loop.
     live.serve_from(asyncio.get_running_loop())
-    await wsgi_bridge(scope, receive, send)
+    await wsgi_threads(scope, receive, send)
 
 
 # Websockets: the session cookie identifies the user (AuthMiddlewareStack); a page of another
