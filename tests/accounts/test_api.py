@@ -2,12 +2,15 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from onewindow.accounts import services
 from onewindow.accounts.choices import Role
-from onewindow.accounts.models import ApiToken
+from onewindow.accounts.auth import ApiTokenAuth
+from onewindow.accounts.models import ApiToken, RoleAssignment
+from onewindow.accounts.permissions import Grant, grants, has_role
+from onewindow.core import request_context
 from onewindow.core.errors import InvalidInput
 from tests.accounts.conftest import PASSWORD
 
@@ -177,3 +180,24 @@ def test_a_name_that_cannot_be_stored_is_refused_by_the_service(citizen):
     with pytest.raises(InvalidInput):
         services.api_token_create(actor=citizen, name="\ud800")
     assert not ApiToken.objects.exists()
+
+
+def test_a_staff_token_brings_the_grants_in_force_along(root, make_staff, places, django_assert_num_queries):
+    clerk = make_staff("clerk", places.market, Role.WINDOW_CLERK, Role.REVIEWER)
+    reviewer = RoleAssignment.objects.get(user=clerk, role=Role.REVIEWER)
+    services.role_revoke(actor=root, assignment=reviewer)
+    RoleAssignment.objects.create(user=clerk, role=Role.APPROVER, department=places.market,
+                                  valid_from=timezone.now() + timedelta(days=1))
+    _token, secret = services.api_token_create(actor=clerk, name="脚本")
+    request = RequestFactory().get(ME)
+    with request_context.bind(ip=None):
+        with django_assert_num_queries(2):  # the read, and the token's last-used time (once a minute)
+            user = ApiTokenAuth().authenticate(request, secret)
+            assert grants(user) == (Grant(Role.WINDOW_CLERK, places.market.pk, None),)
+            assert has_role(user, Role.WINDOW_CLERK, department=places.market)
+            assert not has_role(user, Role.REVIEWER) and not has_role(user, Role.APPROVER)
+            assert user.staff_profile.department_id == places.market.pk
+    # A user without any assignment in force still signs in, with none.
+    services.role_revoke(actor=root, assignment=RoleAssignment.objects.get(user=clerk, role=Role.WINDOW_CLERK))
+    with request_context.bind(ip=None), django_assert_num_queries(1):
+        assert grants(ApiTokenAuth().authenticate(request, secret)) == ()

@@ -4,7 +4,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import FilteredRelation, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,21 +13,25 @@ from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
 from onewindow.accounts.choices import AccountKind
-from onewindow.accounts.models import ApiToken, StaffProfile, User
-from onewindow.accounts.permissions import is_verified
+from onewindow.accounts.models import ApiToken, RoleAssignment, StaffProfile, User
+from onewindow.accounts.permissions import GRANT_FIELDS, grants_read_along, is_verified
 from onewindow.accounts.services import TOKEN_PREFIX, hash_token
 from onewindow.core.prepared import PreparedRead, attach, columns, loaded
 
 _TOKEN_RE = re.compile(rf"^{TOKEN_PREFIX}[A-Za-z0-9_-]{{20,100}}$")
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
-# Every API call by a script or another system reads its token, the token's user and the user's
-# staff profile (every scoped read of the request asks for it): one statement, built once.
+# Every API call by a script or another system reads its token, the token's user, the user's
+# staff profile and role assignments in force (which every scoped read and permission check of
+# the request asks for): one statement, a row per assignment, built once.
 _TOKEN_READ = PreparedRead(
     lambda key_hash, now: (
         ApiToken.objects.filter(key_hash=key_hash, revoked_at__isnull=True, expires_at__gt=now, user__is_active=True)
+        .annotate(held=FilteredRelation(
+            "user__role_assignments", condition=RoleAssignment.in_force_q(now, prefix="user__role_assignments__")))
         .order_by()
-        .values_list(*columns(ApiToken), *columns(User, "user__"), *columns(StaffProfile, "user__staff_profile__"))
+        .values_list(*columns(ApiToken), *columns(User, "user__"), *columns(StaffProfile, "user__staff_profile__"),
+                     *(f"held__{field}" for field in GRANT_FIELDS))
     ),
     key_hash=str,
     now=datetime,
@@ -43,6 +47,7 @@ def _token_with_user(key_hash: str, now: datetime) -> ApiToken | None:
     has_profile = row["user__staff_profile__id"] is not None
     attach(user, "staff_profile", loaded(StaffProfile, row, prefix="user__staff_profile__") if has_profile else None)
     attach(api_token, "user", user)
+    grants_read_along(user, rows, "held__")
     return api_token
 
 

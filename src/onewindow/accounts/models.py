@@ -141,8 +141,7 @@ class ActiveQuerySet(models.QuerySet):
     """Rows that are not revoked and inside their validity window at `at` (default now)."""
 
     def active(self, at: datetime | None = None) -> "ActiveQuerySet":
-        at = at or timezone.now()
-        return self.filter(revoked_at__isnull=True).filter(self.model.validity_q(at))
+        return self.filter(self.model.in_force_q(at or timezone.now()))
 
 
 class Revocable(TimeStampedModel):
@@ -158,6 +157,18 @@ class Revocable(TimeStampedModel):
 
     class Meta:
         abstract = True
+
+    @classmethod
+    def in_force_q(cls, at: datetime, prefix: str = "") -> Q:
+        """Not revoked and inside the validity window at `at`. `prefix` ("user__role_assignments__")
+        names the way from another model, for a join's condition (FilteredRelation)."""
+        return _prefixed(Q(revoked_at__isnull=True) & cls.validity_q(at), prefix)
+
+
+def _prefixed(condition: Q, prefix: str) -> Q:
+    children = [_prefixed(child, prefix) if isinstance(child, Q) else (f"{prefix}{child[0]}", child[1])
+                for child in condition.children]
+    return Q.create(children, connector=condition.connector, negated=condition.negated)
 
 
 class EnterpriseHandler(Revocable):

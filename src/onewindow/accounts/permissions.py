@@ -58,12 +58,12 @@ class Grant:
     region_path: str | None
 
 
+# What a grant is read from, by a read of role assignments or through a join to them.
+GRANT_FIELDS = ("role", "department_id", "region__path")
+
 # Read by nearly every request of staff: its SQL is built once (core.prepared).
 _GRANTS_READ = PreparedRead(
-    lambda user, now: (
-        RoleAssignment.objects.active(now).filter(user_id=user).order_by()
-        .values_list("role", "department_id", "region__path")
-    ),
+    lambda user, now: RoleAssignment.objects.active(now).filter(user_id=user).order_by().values_list(*GRANT_FIELDS),
     user=int,
     now=datetime,
 )
@@ -78,6 +78,15 @@ def grants(user: Any) -> tuple[Grant, ...]:
         ("grants", user.pk),
         lambda: tuple(Grant(*row.values()) for row in _GRANTS_READ.rows(user=user.pk, now=timezone.now())),
     )
+
+
+def grants_read_along(user: Any, rows: list[dict[str, Any]], prefix: str) -> None:
+    """The user's grants as another read brought them along (`prefix`: the way to the role
+    assignments in force, GRANT_FIELDS behind it; a row without one holds None there), so that
+    this request's permission checks do not read them again."""
+    held = tuple(Grant(*(row[f"{prefix}{field}"] for field in GRANT_FIELDS))
+                 for row in rows if row[f"{prefix}role"] is not None)
+    request_context.memoised(("grants", user.pk), lambda: held)
 
 
 def has_role(user: Any, role: str, *, department: Department | None = None, region: Region | None = None) -> bool:
