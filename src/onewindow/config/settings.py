@@ -107,6 +107,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test_onewindow.sqlite3")}
+    # Each request thread keeps its connection: opening one (and its pragmas) for every request
+    # cost more than the public lookups themselves.
+    DATABASES["default"]["CONN_MAX_AGE"] = None
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Each process keeps a pool, so a request borrows a connection instead of opening one
     # (under ASGI, Django's persistent connections are not an option; its docs point here).
