@@ -12,6 +12,7 @@ from django.utils import translation
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from onewindow.accounts.choices import AccountKind
+from onewindow.complaints import reference as complaints_reference
 from onewindow.core.testing.access_matrix import login_as
 
 
@@ -30,6 +31,15 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def reference_check_not_due(monkeypatch):
+    """The complaints reference snapshot (categories, rules, 12345 centres, read by every staff
+    page's menu) is checked against the database at most once a second, whenever that falls: in
+    tests only at the first read after the cache is emptied, so that counted queries do not
+    depend on the clock. Its own tests drop the cache entry to make the check due."""
+    monkeypatch.setattr(complaints_reference, "CHECK_SECONDS", 3600)
 
 
 @pytest.fixture(autouse=True)

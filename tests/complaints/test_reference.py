@@ -14,13 +14,7 @@ from django.utils import timezone
 from onewindow.complaints import reference, services
 from onewindow.complaints.models import Complaint, RoutingRule
 
-REFERENCE_TABLES = ("complaints_routingrule", "complaints_topic")
-
-
-@pytest.fixture(autouse=True)
-def check_not_due(monkeypatch):
-    """The snapshot's check falls due only when a test says so (by dropping its cache entry)."""
-    monkeypatch.setattr(reference, "CHECK_SECONDS", 3600)
+REFERENCE_TABLES = ("complaints_routingrule", "complaints_topic", "complaints_hotlinecentre")
 
 
 def hotline_call(hotline, world, **fields):
