@@ -88,7 +88,9 @@ def test_an_item_goes_from_the_department_through_review_and_a_batch_to_the_citi
     expect(page.locator("main h1")).to_contain_text("编辑办事指南")
 
     # 2. … writes the guide: name, conditions, one more material, and the change note.
-    # The notice for a promised limit not cut by half follows the typing.
+    # The notice for a promised limit not cut by half follows the typing, once the page's
+    # deferred script has run (the load event; the heading can show before it, on a busy machine).
+    page.wait_for_load_state("load")
     flag = page.locator("[data-compression-flag]")
     expect(flag).to_be_hidden()
     page.locator("#id_promised_limit_amount").fill("15")
