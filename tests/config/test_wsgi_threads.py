@@ -50,6 +50,7 @@ async def _exchange(app, messages):
         message = await communicator.receive_output(timeout=5)
         sent.append(message)
         if message["type"] == "http.response.body" and not message.get("more_body", False):
+            await communicator.wait(timeout=5)  # the request is ended too, not only answered
             return sent
 
 
@@ -82,6 +83,16 @@ def test_a_streaming_response_goes_out_chunk_by_chunk_from_the_requests_thread()
         (b"got:", True), (b"file", True), (b"", False)]
     # Read and ended (Django gives the connection back there) on the thread that ran it.
     assert recorder.threads[0] == recorder.threads[1] == recorder.closed_on
+
+
+def test_what_an_application_writes_comes_before_what_it_returns():
+    def writer(environ, start_response):
+        write = start_response("200 OK", [("Content-Type", "text/plain")])
+        write(b"written,")
+        return [b"returned"]
+
+    _start, body = _exchange(ThreadedWsgi(writer, threads=1), [{"type": "http.request", "body": b""}])
+    assert body["body"] == b"written,returned"
 
 
 def test_a_client_gone_before_the_body_is_whole_runs_nothing():

@@ -14,8 +14,8 @@ Selectors and services everywhere scope their queries with these helpers:
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import wraps
 from datetime import datetime
+from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 

@@ -3,8 +3,8 @@ in each process instead of read for every request.
 
 They change a few times a year and are read by every intake and Open311 call. A process keeps
 one snapshot, tagged with a token read from the tables: the row count and the latest change of
-the rules, the categories and the centres, and of the departments they name (so that a department closed or
-renamed is seen too). Whether the snapshot is still current is asked of the database at most
+the rules, the categories and the centres, and of the departments they name (so that a
+department closed or renamed is seen too). Whether the snapshot is still current is asked of the database at most
 once per CHECK_SECONDS: the token last found current is kept that long in the cache. A change
 through the services drops that cache entry when it commits, so with a shared cache (Redis)
 every process asks at its next request, and with the per-process cache the other processes find

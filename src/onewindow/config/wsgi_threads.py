@@ -13,6 +13,7 @@ import asyncio
 import contextvars
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from itertools import chain
 from tempfile import SpooledTemporaryFile
 from typing import Any
 
@@ -65,21 +66,23 @@ class ThreadedWsgi:
         """Run the application. Returns the status, headers and content of a response, or
         None for a streaming one, which this thread has sent chunk by chunk."""
         started: list[Any] = []
+        # PEP 3333's write(): what an application writes comes before the body it returns.
+        written: list[bytes] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
             started[:] = [int(status.split(" ", 1)[0]),
                           [(name.lower().encode("latin1"), value.encode("latin1")) for name, value in headers]]
-            return _refuse_write
+            return written.append
 
         response = self.app(environ, start_response)
         try:
             if not getattr(response, "streaming", False):
-                return started[0], started[1], b"".join(response)
+                return started[0], started[1], b"".join(written) + b"".join(response)
             # A download or an export goes out as it is read, from this thread: the one whose
             # database connection the response's end gives back.
             status, headers = started
             _send_from_thread(loop, send, {"type": "http.response.start", "status": status, "headers": headers})
-            for chunk in response:
+            for chunk in chain(written, response):
                 _send_from_thread(loop, send, {"type": "http.response.body", "body": chunk, "more_body": True})
             _send_from_thread(loop, send, {"type": "http.response.body", "body": b""})
             return None
@@ -90,8 +93,3 @@ class ThreadedWsgi:
 
 def _send_from_thread(loop: asyncio.AbstractEventLoop, send: Callable, message: dict) -> None:
     asyncio.run_coroutine_threadsafe(send(message), loop).result()
-
-
-def _refuse_write(data: bytes) -> None:
-    # PEP 3333's write() is for old frameworks; Django never calls it.
-    raise NotImplementedError("write() is not supported: return the body instead")
