@@ -7,8 +7,9 @@ import pytest
 from django.utils import timezone
 
 from onewindow.cases import hooks, services
-from onewindow.cases.choices import CaseStatus, Decision, StepStatus
+from onewindow.cases.choices import CaseStatus, Decision, DocumentKind, StepStatus
 from onewindow.cases.models import Case, CaseEvent, DenialFiling
+from onewindow.core.errors import DomainError
 from onewindow.core.models import AuditEntry, Notification
 from tests.cases.test_api import Api, ok
 
@@ -94,8 +95,9 @@ def test_items_without_rules_cost_the_submission_nothing_and_leave_no_trace(
 
 
 def test_only_a_submitted_case_is_decided_by_the_rules(world, filed_case, rules):
+    case = filed_case()  # before the item had rules
     asked = rules("approved")
-    accepted = services.case_accept(actor=world.clerk, case=filed_case())
+    accepted = services.case_accept(actor=world.clerk, case=case)
 
     assert services.case_auto_decide(case=accepted).status == CaseStatus.IN_REVIEW
     assert asked == []
@@ -111,10 +113,13 @@ def test_the_sweep_decides_submissions_whose_moment_was_lost(filed_case, rules):
     assert services.auto_decide_sweep() == 0
 
 
-def test_the_sweep_leaves_cases_submitted_before_the_item_had_rules(filed_case, rules):
+def test_the_sweep_leaves_cases_submitted_before_the_item_had_rules(filed_case, rules, monkeypatch):
     earlier = filed_case()
     asked = rules("approved", since=timezone.now())
-    later = filed_case()
+    with monkeypatch.context() as lagging:  # the submitting process had not yet heard of the rules
+        lagging.setattr(hooks, "may_auto_decide", lambda item_id: False)
+        later = filed_case()
+    assert asked == []
 
     assert services.auto_decide_sweep() == 1
     assert asked == [later.pk]
@@ -133,3 +138,36 @@ def test_submitting_through_the_api_gives_the_decided_case_at_once(world, item, 
 
     assert (body["status"], body["decision"]) == (CaseStatus.COMPLETED, Decision.APPROVED)
     assert any(event["action"] == "auto_decide" for event in ok(api.get(f"/{case_id}"))["timeline"])
+
+
+def test_a_submission_is_judged_in_its_own_transaction_and_the_applicant_hears_once(world, filed_case, rules):
+    rules("approved")
+    notes = Notification.objects.filter(recipient=world.citizen)
+    before = notes.count()
+
+    case = filed_case()
+
+    assert (case.status, case.decision) == (CaseStatus.COMPLETED, Decision.APPROVED)
+    assert list(case.events.order_by("pk").values_list("action", flat=True))[-2:] == ["submit", "auto_decide"]
+    assert list(notes.order_by("pk")[before:].values_list("subject", flat=True)) == ["办件已智能审批办结"]
+
+
+def test_a_decision_that_cannot_be_carried_out_leaves_the_submission_to_the_window(
+        world, filed_case, rules, monkeypatch):
+    rules("approved")
+
+    def refuse(case):
+        case.documents.create(kind=DocumentKind.APPROVAL, number="half-done", issued_at=case.submitted_at,
+                              facts={})  # undone with the refusal
+        raise DomainError("申请人身份尚未核验，不能签发电子证照。")
+
+    monkeypatch.setattr(hooks, "issue_result", refuse)
+    case = filed_case()
+
+    case = Case.objects.get(pk=case.pk)
+    assert (case.status, case.decision, case.result_number) == (CaseStatus.SUBMITTED, "", "")
+    assert case.number and case.auto_checked_at and not case.steps.exists()
+    assert list(case.documents.values_list("kind", flat=True)) == [DocumentKind.RECEIPT]
+    assert case.events.get(action="auto_check").note == "\n".join([*EXPLANATION, "申请人身份尚未核验，不能签发电子证照。"])
+    assert Notification.objects.filter(recipient=world.citizen, subject="申请已提交").exists()
+    assert services.case_accept(actor=world.clerk, case=case).status == CaseStatus.IN_REVIEW

@@ -3,12 +3,14 @@
 import datetime as dt
 
 import pytest
-from django.db import connection
+import psycopg
+from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
 from onewindow.core.models import Region
-from onewindow.core.prepared import PreparedRead, attach, columns, loaded
+from onewindow.core.prepared import PreparedRead, attach, columns, columns_along, loaded, loaded_along
 from onewindow.core.services.regions import region_create
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +105,40 @@ def test_whole_instances_with_their_relations_ask_nothing_more(regions, django_a
         assert instance.get_deferred_fields() == set() and parent.get_deferred_fields() == set()
         assert (instance.pk, instance.path, instance.parent.code, instance.parent.name) == (
             city.pk, city.path, "520000", "贵州省")
+
+
+# A region locked for a change, with its parent and grandparent read along.
+LOCKED_WITH_ANCESTORS = PreparedRead(
+    lambda code: Region.objects.select_for_update(of=("self",)).filter(code=code).order_by()
+    .values_list(*columns_along(Region, ("parent__parent",))),
+    code=str,
+)
+
+
+def test_a_tree_of_relations_is_loaded_with_none_where_a_key_is_empty(regions, django_assert_num_queries):
+    with transaction.atomic():
+        district = loaded_along(Region, LOCKED_WITH_ANCESTORS.rows(code="520302")[0], ("parent__parent",))
+        province = loaded_along(Region, LOCKED_WITH_ANCESTORS.rows(code="520000")[0], ("parent__parent",))
+    with django_assert_num_queries(0):
+        assert (district.name, district.parent.name, district.parent.parent.name) == ("红花岗区", "遵义市", "贵州省")
+        assert district.parent.parent.parent_id is None and province.parent is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lock_is_taken_in_a_transaction_on_the_rows_of_its_own_model_only(regions):
+    with pytest.raises(TransactionManagementError):
+        LOCKED_WITH_ANCESTORS.rows(code="520302")
+    with pytest.raises(TypeError, match="its own model"):
+        PreparedRead(lambda code: Region.objects.select_for_update().filter(code=code).values_list("pk"),
+                     code=str).rows(code="520302")
+    with transaction.atomic():
+        assert [row["code"] for row in LOCKED_WITH_ANCESTORS.rows(code="520302")] == ["520302"]
+        if connection.vendor != "postgresql":
+            return  # SQLite locks the whole database for a write, and has no row locks to take
+        database = connection.settings_dict
+        with psycopg.connect(dbname=database["NAME"], user=database["USER"], password=database["PASSWORD"],
+                             host=database["HOST"], port=database["PORT"]) as other:
+            # The parent row was read along, not locked: another transaction may take it at once.
+            other.execute("SELECT 1 FROM core_region WHERE code = '520300' FOR UPDATE NOWAIT")
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                other.execute("SELECT 1 FROM core_region WHERE code = '520302' FOR UPDATE NOWAIT")

@@ -849,7 +849,6 @@ def case_submit(
         raise InvalidInput(_("请求头与请求体中的幂等键不一致。"), field="idempotency_key")
     case = services.case_submit(actor=request.auth, case=_case_to_act_on(request, case_id), idempotency_key=key or "",
                                 deferral=payload.deferral, commitment=payload.commitment)
-    case = services.case_auto_decide(case=case)
     return _case_out(case, timezone.localdate())
 
 

@@ -82,6 +82,7 @@ from onewindow.core import audit, files, workdays
 from onewindow.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from onewindow.core.lifecycle import Lifecycle, Transition
 from onewindow.core.notifications import notify
+from onewindow.core.prepared import PreparedRead, columns_along, loaded_along
 from onewindow.core.periodic import sweep
 from onewindow.core.text import clean_text, listing
 
@@ -178,12 +179,20 @@ CASE_LIFECYCLE = Lifecycle(
 # --- shared steps of every action -----------------------------------------------------------------
 
 
+# Every action locks its case with what its checks and records read; the SQL is built once.
+_LOCKED_ALONG = ("department__region", "version", "item", "region", "applicant")
+_LOCK_READ = PreparedRead(
+    lambda pk: Case.objects.select_for_update(of=("self",)).filter(pk=pk).order_by()
+    .values_list(*columns_along(Case, _LOCKED_ALONG)),
+    pk=int,
+)
+
+
 def _lock(case: Case) -> Case:
-    return (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("department", "department__region", "version", "item", "region", "applicant")
-        .get(pk=case.pk)
-    )
+    rows = _LOCK_READ.rows(pk=case.pk)
+    if not rows:
+        raise Case.DoesNotExist
+    return loaded_along(Case, rows[0], _LOCKED_ALONG)
 
 
 def _act(action: str, case: Case, actor: Any) -> tuple[Case, Transition]:
@@ -473,6 +482,7 @@ def case_submit(
     joint_member: bool = False,
 ) -> Case:
     """Submit the application; a retry with the same key returns the submitted case unchanged.
+    When the item has approval rules (智慧审批) they judge the submission at once (`_judge`).
 
     `deferral` names secondary materials the applicant will hand in later (容缺受理), with
     `commitment`, the applicant's signed undertaking to do so by the deadline the window sets.
@@ -519,9 +529,14 @@ def case_submit(
     _issue_document(locked, DocumentKind.RECEIPT, actor, submitted_at=now.isoformat(),
                     acceptance_due=str(locked.acceptance_due), deferral=deferred)
     _record(locked, actor, "submit", before, deferral=deferred)
-    _tell_applicant(locked, _("申请已提交"), _("您的申请（办件编号 %(number)s，查询码 %(code)s）已提交，"
-                                          "窗口将在 %(due)s 前作出受理决定。")
-                    % {"number": locked.number, "code": locked.query_code, "due": locked.acceptance_due})
+    # 秒批: an item with approval rules is judged in the same transaction, under the same lock,
+    # and a decided applicant hears of the decision only.
+    if locked.joint_id is None and hooks.may_auto_decide(locked.item_id):
+        locked = _judge(locked)
+    if locked.status == S.SUBMITTED:
+        _tell_applicant(locked, _("申请已提交"), _("您的申请（办件编号 %(number)s，查询码 %(code)s）已提交，"
+                                              "窗口将在 %(due)s 前作出受理决定。")
+                        % {"number": locked.number, "code": locked.query_code, "due": locked.acceptance_due})
     return locked
 
 
@@ -1026,11 +1041,13 @@ def case_decide_on_spot(*, actor: Any, case: Case, decision: str, opinion: str =
 
 
 def case_auto_decide(*, case: Case) -> Case:
-    """智慧审批: the item's approval rules look at a submitted case once, right after submission
-    (or from the sweep, when that moment was lost). When they decide, the case is accepted,
-    decided and completed without a person, the explanation of every rule on the case; when a
-    rule cannot be evaluated or the item does not allow an automatic denial, the explanation is
-    recorded and the window handles the case as usual. Any other case is returned unchanged."""
+    """智慧审批: the item's approval rules look at a submitted case once. A submission is judged
+    as it is made (`case_submit`); this is for the sweep, when that moment was lost (the rules
+    were published while the case waited, or the process stopped). When they decide, the case is
+    accepted, decided and completed without a person, the explanation of every rule on the case;
+    when a rule cannot be evaluated, the item does not allow an automatic denial or the decision
+    cannot be carried out, the explanation is recorded and the window handles the case as usual.
+    Any other case is returned unchanged."""
     if not hooks.may_auto_decide(case.item_id):  # no rules for the item: not even a transaction
         return case
     return _auto_decide(case)
@@ -1042,19 +1059,37 @@ def _auto_decide(case: Case) -> Case:
     # A member of a joint case is accepted by the lead window with the others (一口受理).
     if locked.status != S.SUBMITTED or locked.auto_checked_at is not None or locked.joint_id is not None:
         return locked
-    locked.auto_checked_at = timezone.now()
+    return _judge(locked)
+
+
+def _judge(locked: Case) -> Case:
+    """The rules' verdict on a submitted case, locked in the caller's transaction, carried out."""
+    checked_at = timezone.now()
     verdict = hooks.auto_decision(locked)
     if verdict is None:  # the item has no rules
+        locked.auto_checked_at = checked_at
         locked.save(update_fields=["auto_checked_at"])
         return locked
     explanation = "\n".join(verdict.explanation) or str(_("（规则未给出说明）"))
-    if verdict.outcome not in (Decision.APPROVED, Decision.DENIED):
-        transition = CASE_LIFECYCLE.check("auto_check", state=locked.status, actor=None, obj=locked)
-        locked.save(update_fields=["auto_checked_at"])
-        _record(locked, None, transition.action, locked.status, note=explanation, rule_set=verdict.rule_set,
-                explanation=verdict.explanation)
-        return locked
+    if verdict.outcome in (Decision.APPROVED, Decision.DENIED):
+        try:
+            # A decision refused on the way (its licence cannot be issued) leaves no trace of it.
+            with transaction.atomic():
+                return _decide_by_rules(locked, verdict, explanation, checked_at)
+        except DomainError as refusal:
+            locked = _lock(locked)
+            explanation = f"{explanation}\n{refusal.message}"
+    transition = CASE_LIFECYCLE.check("auto_check", state=locked.status, actor=None, obj=locked)
+    locked.auto_checked_at = checked_at
+    locked.save(update_fields=["auto_checked_at"])
+    _record(locked, None, transition.action, locked.status, note=explanation, rule_set=verdict.rule_set,
+            explanation=verdict.explanation)
+    return locked
+
+
+def _decide_by_rules(locked: Case, verdict: hooks.AutoDecision, explanation: str, checked_at: dt.datetime) -> Case:
     transition = CASE_LIFECYCLE.check("auto_decide", state=locked.status, actor=None, obj=locked)
+    locked.auto_checked_at = checked_at
     basis = locked.version.content.get("legal_basis") or verdict.rule_set
     before = _decide_at_once(locked, None, transition, verdict.outcome, explanation, explanation, basis)
     _record(locked, None, transition.action, before, note=explanation, decision=verdict.outcome,

@@ -288,7 +288,6 @@ def draft(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_draft(request, case, definition, data=posted, problem=exc.message, problem_field=exc.field,
                              deferral=deferral, status=exc.status_code)
     if submitting:
-        services.case_auto_decide(case=case)
         return redirect("cases:receipt", pk=case.pk)
     if supplying:
         messages.success(request, _("补正材料已提交，窗口将在5个工作日内重新审查。"))

@@ -733,7 +733,6 @@ def intake_case_view(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=actor, case=case, idempotency_key=request.POST.get("idempotency_key", ""),
                 deferral=request.POST.getlist("deferral"), commitment=request.POST.get("commitment", ""),
             )
-            submitted = services.case_auto_decide(case=submitted)
             if not immediate and submitted.status == CaseStatus.SUBMITTED:
                 accepted = services.case_accept(actor=actor, case=submitted, deferred_due=_date(
                     request.POST.get("deferred_due"), field_="deferred_due"))

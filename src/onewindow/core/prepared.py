@@ -5,6 +5,9 @@ more than running it. For the busiest reads (public lookups answered hundreds of
 second) a ``PreparedRead`` builds its query once per database connection, with placeholders
 for the values that change, and afterwards only runs it: the same SQL, the same conversion of
 the columns as the ORM's own (dates from SQLite, for example), without building it again.
+
+A read may lock the rows of its own model (``select_for_update(of=("self",))``), as a service
+does before it changes them; the rows it joins are read, not locked.
 """
 
 import datetime as dt
@@ -13,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connections
+from django.db.transaction import TransactionManagementError
 from django.db.models import QuerySet
 
 
@@ -62,25 +66,38 @@ class PreparedRead:
     def _compile(self, connection: Any) -> tuple:
         placeholders = {name: _placeholder(kind, index) for index, (name, kind) in enumerate(self._parameters.items())}
         adapters = {name: _adapter(kind, connection) for name, kind in self._parameters.items()}
-        queryset = self._build(**placeholders)
-        fields = tuple(queryset.query.values_select)
-        if not fields or queryset.query.annotation_select:
+        query = self._build(**placeholders).query
+        fields = tuple(query.values_select)
+        if not fields or query.annotation_select:
             raise TypeError("a PreparedRead is a values_list() query of fields, without annotations")
-        compiler = queryset.query.get_compiler(connection=connection)
+        locks = query.select_for_update
+        if locks:
+            if query.select_for_update_of != ("self",) or query.select_for_update_nowait or \
+                    query.select_for_update_skip_locked:
+                raise TypeError('a PreparedRead locks the rows of its own model: select_for_update(of=("self",))')
+            # A values query names no model to lock, so the ORM would lock every joined row.
+            query = query.clone()
+            query.select_for_update = False
+        compiler = query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
+        if locks and connection.features.has_select_for_update:
+            own_table = compiler.quote_name_unless_alias(query.base_table)
+            sql = f"{sql} {connection.ops.for_update_sql(of=[own_table], no_key=query.select_for_no_key_update)}"
         by_value = {_slot_key(adapters[name](value)): name for name, value in placeholders.items()}
         slots = {index: by_value[key] for index, value in enumerate(params) if (key := _slot_key(value)) in by_value}
         if set(slots.values()) != set(placeholders):
             raise TypeError("every parameter of a PreparedRead must reach the SQL unchanged")
         converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
-        return compiler, sql, list(params), slots, adapters, fields, converters
+        return compiler, sql, list(params), slots, adapters, fields, converters, locks
 
     def rows(self, **values: Any) -> list[dict[str, Any]]:
         connection = connections[self._using]
         compiled = getattr(self._built, "query", None)
         if compiled is None or compiled[0].connection is not connection:
             compiled = self._built.query = self._compile(connection)
-        compiler, sql, params, slots, adapters, fields, converters = compiled
+        compiler, sql, params, slots, adapters, fields, converters, locks = compiled
+        if locks and connection.get_autocommit():
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         bound = list(params)
         for index, name in slots.items():
             bound[index] = adapters[name](values[name])
@@ -110,3 +127,40 @@ def attach(instance: Any, relation: str, related: Any) -> None:
     """Give `instance` its `relation` (a foreign key, or the reverse of a one-to-one, None for
     none) as ``select_related`` does, so reading it asks nothing more."""
     instance._meta.get_field(relation).set_cached_value(instance, related)
+
+
+def _related_model(model: type, path: str) -> type:
+    for name in path.split("__"):
+        model = model._meta.get_field(name).related_model
+    return model
+
+
+def _paths(relations: tuple[str, ...]) -> list[str]:
+    """The relation paths with the paths they pass through ("a__b" passes through "a"), shortest first."""
+    paths = {"__".join(path.split("__")[:depth]) for path in relations for depth in range(1, path.count("__") + 2)}
+    return sorted(paths, key=lambda path: (path.count("__"), path))
+
+
+def columns_along(model: type, relations: tuple[str, ...]) -> tuple[str, ...]:
+    """Every column of `model` and of the rows its `relations` (``select_related`` paths such as
+    ``"department__region"``) point to: what a read lists to load them with `loaded_along`."""
+    names = list(columns(model))
+    for path in _paths(relations):
+        names += columns(_related_model(model, path), f"{path}__")
+    return tuple(names)
+
+
+def loaded_along(model: type, values: dict[str, Any], relations: tuple[str, ...], *, using: str = "default") -> Any:
+    """The instance of `model` in a row read with `columns_along`, its `relations` attached
+    (None where a foreign key is empty), as ``select_related`` makes them."""
+    found: dict[str, Any] = {"": loaded(model, values, using=using)}
+    for path in _paths(relations):
+        parent_path, _, name = path.rpartition("__")
+        parent, related_model = found[parent_path], _related_model(model, path)
+        related = None
+        if parent is not None and values[f"{path}__{related_model._meta.pk.attname}"] is not None:
+            related = loaded(related_model, values, prefix=f"{path}__", using=using)
+        if parent is not None:
+            attach(parent, name, related)
+        found[path] = related
+    return found[""]
