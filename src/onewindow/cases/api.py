@@ -639,13 +639,7 @@ def _case(request: HttpRequest, case_id: int) -> Case:
 
 
 def _case_to_act_on(request: HttpRequest, case_id: int) -> Case:
-    """The case an action names, scoped exactly as `selectors.case_for` scopes it. The service
-    locks and reads the whole row itself, so only the id and the applicant are read here."""
-    found = list(selectors.visible_cases(request.auth).filter(pk=case_id).select_related(None)
-                 .only("pk", "applicant_id").order_by()[:1])
-    if not found:
-        raise NotFound(_("没有找到该办件。"))
-    return found[0]
+    return selectors.case_to_act_on(request.auth, case_id)
 
 
 def _item(impl_code: str) -> Any:

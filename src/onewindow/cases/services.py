@@ -18,7 +18,6 @@ A submitted case the window does not act on within 5 working days counts as acce
 (Licensing Law art. 32(4)): `accept_on_receipt_sweep` records it.
 """
 
-import copy
 import datetime as dt
 import hashlib
 import json
@@ -233,8 +232,15 @@ def _materials(case: Case) -> dict[str, dict[str, Any]]:
     return {material["key"]: material for material in case.version.content.get("materials", [])}
 
 
+# The documents of a kind a case has so far, which a new one's number counts on from.
+_DOCUMENTS_OF_KIND_READ = PreparedRead(
+    lambda case, kind: CaseDocument.objects.filter(case_id=case, kind=kind).order_by().values_list("id"),
+    case=int, kind=str,
+)
+
+
 def _issue_document(case: Case, kind: str, actor: Any, **facts: Any) -> CaseDocument:
-    count = case.documents.filter(kind=kind).count()
+    count = len(_DOCUMENTS_OF_KIND_READ.rows(case=case.pk, kind=kind))
     return CaseDocument.objects.create(
         case=case, kind=kind, number=numbering.document_number(case.number, kind, count),
         issued_at=timezone.now(), issued_by=actor if getattr(actor, "pk", None) else None,
@@ -434,27 +440,38 @@ def case_detach(*, actor: Any, case: Case, material: CaseMaterial) -> Case:
     return locked
 
 
-def _checked_form(case: Case) -> dict[str, Any]:
-    """The form as submitted, checked against the version's definition. An attachment field
-    holds the files of the material it names: they are read from the case, never from input;
-    a material attached as an electronic licence satisfies its field without a file."""
-    definition = copy.deepcopy(case.version.content.get("form", {}))
+# What a submission checks the form against: the case's materials, their files' tokens.
+_ATTACHED_READ = PreparedRead(
+    lambda case: CaseMaterial.objects.filter(case_id=case).order_by()
+    .values_list("material_key", "file__token", "licence_number"),
+    case=int,
+)
+
+
+def _checked_application(case: Case, *, excused: frozenset[str]) -> dict[str, Any]:
+    """The form as submitted, checked against the version's definition, and every required
+    material attached but the `excused`. An attachment field holds the files of the material it
+    names: they are read from the case, never from input; a material attached as an electronic
+    licence satisfies its field without a file."""
+    definition = case.version.content.get("form", {})
     data = dict(case.form_data)
-    attached = list(case.materials.select_related("file"))
+    attached = _ATTACHED_READ.rows(case=case.pk)
+    fields = []
     for field in definition.get("fields", []):
-        if field.get("type") != "attachment":
-            continue
-        own = [m for m in attached if m.material_key == field.get("material")]
-        data[field["key"]] = [m.file.token for m in own if m.file is not None]
-        if any(m.licence_number for m in own):
-            field["required"] = False
-    return validate_submission(definition, data)
-
-
-def _missing_materials(case: Case, *, excused: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
-    present = set(case.materials.order_by().values_list("material_key", flat=True))
-    return [m for m in _materials(case).values()
-            if m.get("required", True) and m["key"] not in present and m["key"] not in excused]
+        if field.get("type") == "attachment":
+            own = [m for m in attached if m["material_key"] == field.get("material")]
+            data[field["key"]] = [m["file__token"] for m in own if m["file__token"] is not None]
+            if any(m["licence_number"] for m in own):
+                field = {**field, "required": False}
+        fields.append(field)
+    form_data = validate_submission({**definition, "fields": fields}, data)
+    present = {m["material_key"] for m in attached}
+    missing = [m for m in _materials(case).values()
+               if m.get("required", True) and m["key"] not in present and m["key"] not in excused]
+    if missing:
+        names = listing(m["name"] for m in missing)
+        raise InvalidInput(_("还缺少这些材料：%(names)s。") % {"names": names}, field="materials")
+    return form_data
 
 
 def _deferral(case: Case, actor: Any, deferral: list[str] | None, commitment: str) -> list[str]:
@@ -501,12 +518,8 @@ def case_submit(
     transition = CASE_LIFECYCLE.check("submit", state=locked.status, actor=actor, obj=locked)
     if locked.joint_id is not None and not joint_member:
         raise DomainError(_("该申请属于一件事联办件，请在联办件中统一提交。"))
-    locked.form_data = _checked_form(locked)
     deferred = _deferral(locked, actor, deferral, commitment)
-    missing = _missing_materials(locked, excused=frozenset(deferred))
-    if missing:
-        names = listing(m["name"] for m in missing)
-        raise InvalidInput(_("还缺少这些材料：%(names)s。") % {"names": names}, field="materials")
+    locked.form_data = _checked_application(locked, excused=frozenset(deferred))
     before = _move(locked, transition)
     now = timezone.now()
     today = timezone.localdate(now)
@@ -545,11 +558,7 @@ def case_supply(*, actor: Any, case: Case) -> Case:
     """Hand in what the one-time notice asked for; the case waits for acceptance again, and
     the window's 5 working days run from this receipt."""
     locked, transition = _act("supply", case, actor)
-    locked.form_data = _checked_form(locked)
-    missing = _missing_materials(locked, excused=frozenset(locked.deferral_requested))
-    if missing:
-        names = listing(m["name"] for m in missing)
-        raise InvalidInput(_("还缺少这些材料：%(names)s。") % {"names": names}, field="materials")
+    locked.form_data = _checked_application(locked, excused=frozenset(locked.deferral_requested))
     before = _move(locked, transition)
     locked.acceptance_due = workdays.add_working_days(_today(), ACCEPTANCE_DAYS, region=locked.region).date
     locked.save(update_fields=["status", "form_data", "acceptance_due", "updated_at"])

@@ -73,6 +73,8 @@ class Channel(abc.ABC):
     """One way to reach a user. `send` raises on failure; the caller records and retries."""
 
     needs_address = True
+    # Delivered by the write itself: its outbox row is written as sent, and no job is queued.
+    delivered_on_write = False
 
     def address(self, recipient: Any) -> str:
         return ""
@@ -82,9 +84,10 @@ class Channel(abc.ABC):
 
 
 class InboxChannel(Channel):
-    """The Notification row is the inbox entry, so delivering it only marks the row sent."""
+    """The Notification row is the inbox entry: it is delivered when it is written."""
 
     needs_address = False
+    delivered_on_write = True
 
     def send(self, delivery: NotificationDelivery) -> None:
         return None
@@ -205,11 +208,14 @@ def _write(*, recipient: Any, subject: str, body: str, channels: list[str], kind
         channel = get_channel(name)
         address = channel.address(recipient)
         missing = channel.needs_address and not address
+        status = DeliveryStatus.FAILED if missing else (
+            DeliveryStatus.SENT if channel.delivered_on_write else DeliveryStatus.PENDING)
         deliveries.append(NotificationDelivery(
             notification=notification,
             channel=name,
             address=address,
-            status=DeliveryStatus.FAILED if missing else DeliveryStatus.PENDING,
+            status=status,
+            sent_at=notification.created_at if status == DeliveryStatus.SENT else None,
             last_error=_("接收人没有登记该渠道的地址。") if missing else "",
         ))
     NotificationDelivery.objects.bulk_create(deliveries)

@@ -46,6 +46,7 @@ from onewindow.core.lifecycle import Lifecycle, Transition
 from onewindow.core.models import Department
 from onewindow.core.notifications import notify
 from onewindow.core.periodic import sweep
+from onewindow.core.prepared import PreparedRead, columns_along, loaded_along
 from onewindow.core.text import listing
 from onewindow.licences import clock, crypto, document
 from onewindow.licences.choices import (
@@ -895,13 +896,27 @@ def _issue_one(
     return licence
 
 
+# Every approval asks which type it issues: the items of each active type (a short read), then
+# the one type it found with its department; the SQL of both is built once.
+_ISSUED_FOR_READ = PreparedRead(
+    lambda: LicenceType.objects.filter(is_active=True)
+    .order_by("code")
+    .values_list("id", "issued_for_items")
+)
+_ISSUING = ("department__region",)
+_TYPE_READ = PreparedRead(
+    lambda pk: LicenceType.objects.filter(pk=pk)
+    .order_by()
+    .values_list(*columns_along(LicenceType, _ISSUING)),
+    pk=int,
+)
+
+
 def issuing_type_for(impl_code: str) -> LicenceType | None:
     """The active licence type whose approvals `impl_code` issues, if any."""
-    for licence_type in LicenceType.objects.filter(is_active=True).select_related(
-        "department__region"
-    ):
-        if impl_code in licence_type.issued_for_items:
-            return licence_type
+    for row in _ISSUED_FOR_READ.rows():
+        if impl_code in row["issued_for_items"]:
+            return loaded_along(LicenceType, _TYPE_READ.rows(pk=row["id"])[0], _ISSUING)
     return None
 
 
