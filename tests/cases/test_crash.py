@@ -1,5 +1,7 @@
 """A server killed with SIGKILL while applicants submit loses no accepted case, and clients that
-retry with the same idempotency keys get one case each, numbered without gaps or repeats.
+retry with the same idempotency keys get one case each, numbered without repeats (a submission
+killed after it took its number leaves that serial unused: numbers are taken outside the
+submission's transaction, so that submissions do not queue behind each other).
 
 The server is a real uvicorn process on its own database (a SQLite file, or a fresh PostgreSQL
 database when the suite runs on PostgreSQL), with the demo data loaded by `onewindow demo`.
@@ -147,10 +149,8 @@ def test_kill_during_submission_loses_nothing_and_retries_make_no_duplicates(tmp
         assert {case_id: retried[case_id] for case_id in answered} == answered
         rows = json.loads(_manage(env, "shell", "-c", REPORT).strip().splitlines()[-1])
         assert sorted(pk for pk, _key, _number in rows) == sorted(ids)
-        numbers = sorted(number for _pk, _key, number in rows)
-        assert len(set(numbers)) == DRAFTS
-        serials = [int(number[-4:]) for number in numbers]
-        assert serials == list(range(serials[0], serials[0] + DRAFTS)), "serials have a gap or a repeat"
+        numbers = [number for _pk, _key, number in rows]
+        assert all(numbers) and len(set(numbers)) == DRAFTS, "a case without a number, or a number twice"
     finally:
         if database:
             dsn = env["DATABASE_URL"].rsplit("/", 1)[0]

@@ -2,9 +2,10 @@
 
 A case number (办件编号) is the implementation code + yyyyMMdd + a daily serial of at least 4
 digits (GB/T 39046 §6.2; the layout the national platform's data uses). The serial row of
-(code, day) is created at 1 or incremented by one upsert in the submitting transaction, which
-keeps the row locked until that transaction ends: concurrent submissions of one item get
-consecutive, distinct numbers and a rolled-back submission gives its number back.
+(code, day) is created at 1 or incremented by one upsert, which a submission runs as a statement
+of its own once its checks pass (`services.case_submit`): concurrent submissions of one item get
+distinct, increasing numbers without waiting for each other's transactions, and a submission
+that fails after taking its number leaves that serial unused.
 
 A document number is the case number, the document's code and its count within the case
 ("…0001-SL01"): the case row is locked while a document is issued, so counts cannot collide.
@@ -35,8 +36,8 @@ DOCUMENT_CODES = {
 
 
 def next_serial(prefix: str, day: dt.date) -> int:
-    """Must run inside the submitting transaction. One statement (INSERT … ON CONFLICT … RETURNING,
-    PostgreSQL and SQLite ≥ 3.35), where the ORM would need a savepoint and three."""
+    """One statement (INSERT … ON CONFLICT … RETURNING, PostgreSQL and SQLite ≥ 3.35), where the
+    ORM would need a savepoint and three; outside a transaction, a transaction of its own."""
     table = connection.ops.quote_name(DailySerial._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(

@@ -180,18 +180,31 @@ CASE_LIFECYCLE = Lifecycle(
 
 # Every action locks its case with what its checks and records read; the SQL is built once.
 _LOCKED_ALONG = ("department__region", "version", "item", "region", "applicant")
-_LOCK_READ = PreparedRead(
-    lambda pk: Case.objects.select_for_update(of=("self",)).filter(pk=pk).order_by()
-    .values_list(*columns_along(Case, _LOCKED_ALONG)),
-    pk=int,
-)
 
 
-def _lock(case: Case) -> Case:
-    rows = _LOCK_READ.rows(pk=case.pk)
+def _case_read(*, locks: bool) -> PreparedRead:
+    cases = Case.objects.select_for_update(of=("self",)) if locks else Case.objects.all()
+    return PreparedRead(
+        lambda pk: cases.filter(pk=pk).order_by().values_list(*columns_along(Case, _LOCKED_ALONG)), pk=int)
+
+
+_LOCK_READ, _READ = _case_read(locks=True), _case_read(locks=False)
+
+
+def _loaded_case(read: PreparedRead, case: Case) -> Case:
+    rows = read.rows(pk=case.pk)
     if not rows:
         raise Case.DoesNotExist
     return loaded_along(Case, rows[0], _LOCKED_ALONG)
+
+
+def _lock(case: Case) -> Case:
+    return _loaded_case(_LOCK_READ, case)
+
+
+def _read(case: Case) -> Case:
+    """The case as `_lock` reads it, without the lock: for checks made again under it."""
+    return _loaded_case(_READ, case)
 
 
 def _act(action: str, case: Case, actor: Any) -> tuple[Case, Transition]:
@@ -493,7 +506,14 @@ def _deferral(case: Case, actor: Any, deferral: list[str] | None, commitment: st
     return keys
 
 
-@transaction.atomic
+# The case a submitting applicant's idempotency key already names, if any.
+_KEYED_READ = PreparedRead(
+    lambda applicant, key: Case.objects.filter(applicant_id=applicant, idempotency_key=key).order_by()
+    .values_list("id"),
+    applicant=int, key=str,
+)
+
+
 def case_submit(
     *, actor: Any, case: Case, idempotency_key: str, deferral: list[str] | None = None, commitment: str = "",
     joint_member: bool = False,
@@ -503,27 +523,49 @@ def case_submit(
 
     `deferral` names secondary materials the applicant will hand in later (容缺受理), with
     `commitment`, the applicant's signed undertaking to do so by the deadline the window sets.
+
+    The case number is taken once the application passes its checks, in a statement of its own
+    (inside a caller's transaction, in that one): the day's serial of the item is locked for that
+    statement only, not for the whole submission, which every other submission of the item would
+    queue behind. A submission that fails after taking its number (a concurrent retry) leaves that
+    serial unused. The checks run again under the case's lock.
     """
     key = idempotency_key.strip() if isinstance(idempotency_key, str) else ""
     if not 8 <= len(key) <= 64:
         raise InvalidInput(_("提交须带8至64个字符的幂等键。"), field="idempotency_key")
-    earlier = Case.objects.filter(applicant_id=case.applicant_id, idempotency_key=key).values_list("pk", flat=True)
+    earlier = _KEYED_READ.rows(applicant=case.applicant_id, key=key)
     if earlier:
-        if earlier[0] != case.pk:
+        if earlier[0]["id"] != case.pk:
             raise DomainError(_("这个幂等键已用于另一件申请。"), field="idempotency_key")
         return Case.objects.get(pk=case.pk)
+    draft = _read(case)
+    _submission(draft, actor, deferral, commitment, joint_member)
+    now = timezone.now()
+    number = numbering.case_number(draft.item.impl_code, timezone.localdate(now))
+    return _submit(case, actor, key=key, number=number, now=now, deferral=deferral, commitment=commitment,
+                   joint_member=joint_member)
+
+
+def _submission(case: Case, actor: Any, deferral: list[str] | None, commitment: str,
+                joint_member: bool) -> tuple[Transition, dict[str, Any], list[str]]:
+    """A submission's checks: the transition, the checked form and the materials deferred."""
+    transition = CASE_LIFECYCLE.check("submit", state=case.status, actor=actor, obj=case)
+    if case.joint_id is not None and not joint_member:
+        raise DomainError(_("该申请属于一件事联办件，请在联办件中统一提交。"))
+    deferred = _deferral(case, actor, deferral, commitment)
+    return transition, _checked_application(case, excused=frozenset(deferred)), deferred
+
+
+@transaction.atomic
+def _submit(case: Case, actor: Any, *, key: str, number: str, now: dt.datetime, deferral: list[str] | None,
+            commitment: str, joint_member: bool) -> Case:
     locked = _lock(case)
     if locked.idempotency_key == key:
         return locked  # a retry that waited for the lock while the first attempt committed
-    transition = CASE_LIFECYCLE.check("submit", state=locked.status, actor=actor, obj=locked)
-    if locked.joint_id is not None and not joint_member:
-        raise DomainError(_("该申请属于一件事联办件，请在联办件中统一提交。"))
-    deferred = _deferral(locked, actor, deferral, commitment)
-    locked.form_data = _checked_application(locked, excused=frozenset(deferred))
+    transition, locked.form_data, deferred = _submission(locked, actor, deferral, commitment, joint_member)
     before = _move(locked, transition)
-    now = timezone.now()
     today = timezone.localdate(now)
-    locked.number = numbering.case_number(locked.item.impl_code, today)
+    locked.number = number
     locked.query_code = numbering.query_code()
     locked.idempotency_key = key
     locked.submitted_at = now
@@ -533,19 +575,19 @@ def case_submit(
     if deferred:
         locked.commitment = commitment.strip()
         locked.committed_at = now
+    _issue_document(locked, DocumentKind.RECEIPT, actor, submitted_at=now.isoformat(),
+                    acceptance_due=str(locked.acceptance_due), deferral=deferred)
+    _record(locked, actor, "submit", before, deferral=deferred)
+    # 秒批: an item with approval rules is judged in the same transaction, under the same lock;
+    # the case row is written once, and a decided applicant hears of the decision only.
+    if locked.joint_id is None and hooks.may_auto_decide(locked.item_id):
+        _judge(locked)
     try:
         locked.save()
     except IntegrityError:
         # The same key was used by a concurrent retry that committed first; the refusal rolls
         # the whole submission back, so no savepoint is needed to go on after the error.
         raise DomainError(_("这件申请已经提交，请勿重复提交。")) from None
-    _issue_document(locked, DocumentKind.RECEIPT, actor, submitted_at=now.isoformat(),
-                    acceptance_due=str(locked.acceptance_due), deferral=deferred)
-    _record(locked, actor, "submit", before, deferral=deferred)
-    # 秒批: an item with approval rules is judged in the same transaction, under the same lock,
-    # and a decided applicant hears of the decision only.
-    if locked.joint_id is None and hooks.may_auto_decide(locked.item_id):
-        locked = _judge(locked)
     if locked.status == S.SUBMITTED:
         _tell_applicant(locked, _("申请已提交"), _("您的申请（办件编号 %(number)s，查询码 %(code)s）已提交，"
                                               "窗口将在 %(due)s 前作出受理决定。")
@@ -1008,7 +1050,8 @@ def denial_filing_mark_reviewed(
 
 def _decide_at_once(locked: Case, actor: Any, transition: Transition, decision: str, opinion: str, reasons: str,
                     basis: str) -> str:
-    """Accepted, decided and completed in one go: every step of the template done at once."""
+    """Accepted, decided and completed in one go: every step of the template done at once. The
+    caller saves the case."""
     now = timezone.now()
     locked.accepted_at = now
     locked.accepted_by = actor
@@ -1016,7 +1059,6 @@ def _decide_at_once(locked: Case, actor: Any, transition: Transition, decision: 
     _decide(locked, actor, decision, opinion, reasons, basis)
     before = _move(locked, transition)
     locked.completed_at = now
-    locked.save()
     assignee = actor if getattr(actor, "pk", None) else None
     CaseStep.objects.bulk_create(
         CaseStep(case=locked, position=position, key=template["key"], name=template["name"], kind=template["kind"],
@@ -1043,6 +1085,7 @@ def case_decide_on_spot(*, actor: Any, case: Case, decision: str, opinion: str =
     if not allowed:
         raise PermissionDenied(_("您没有该事项的决定权限。"))
     before = _decide_at_once(locked, actor, transition, decision, opinion, reasons, basis)
+    locked.save()
     _record(locked, actor, "decide_on_spot", before, decision=decision, result_number=locked.result_number)
     _tell_applicant(locked, _("办件已当场办结"), _("您的申请 %(number)s 已当场办结：%(decision)s。")
                     % {"number": locked.number, "decision": locked.get_decision_display()})
@@ -1068,44 +1111,43 @@ def _auto_decide(case: Case) -> Case:
     # A member of a joint case is accepted by the lead window with the others (一口受理).
     if locked.status != S.SUBMITTED or locked.auto_checked_at is not None or locked.joint_id is not None:
         return locked
-    return _judge(locked)
-
-
-def _judge(locked: Case) -> Case:
-    """The rules' verdict on a submitted case, locked in the caller's transaction, carried out."""
-    checked_at = timezone.now()
-    verdict = hooks.auto_decision(locked)
-    if verdict is None:  # the item has no rules
-        locked.auto_checked_at = checked_at
-        locked.save(update_fields=["auto_checked_at"])
-        return locked
-    explanation = "\n".join(verdict.explanation) or str(_("（规则未给出说明）"))
-    if verdict.outcome in (Decision.APPROVED, Decision.DENIED):
-        try:
-            # A decision refused on the way (its licence cannot be issued) leaves no trace of it.
-            with transaction.atomic():
-                return _decide_by_rules(locked, verdict, explanation, checked_at)
-        except DomainError as refusal:
-            locked = _lock(locked)
-            explanation = f"{explanation}\n{refusal.message}"
-    transition = CASE_LIFECYCLE.check("auto_check", state=locked.status, actor=None, obj=locked)
-    locked.auto_checked_at = checked_at
-    locked.save(update_fields=["auto_checked_at"])
-    _record(locked, None, transition.action, locked.status, note=explanation, rule_set=verdict.rule_set,
-            explanation=verdict.explanation)
+    _judge(locked)
+    locked.save()
     return locked
 
 
-def _decide_by_rules(locked: Case, verdict: hooks.AutoDecision, explanation: str, checked_at: dt.datetime) -> Case:
+def _judge(locked: Case) -> None:
+    """The rules' verdict on a submitted case, locked in the caller's transaction, carried out;
+    the caller saves the case (a submission writes its row once, submitted and decided)."""
+    locked.auto_checked_at = timezone.now()
+    verdict = hooks.auto_decision(locked)
+    if verdict is None:  # the item has no rules
+        return
+    explanation = "\n".join(verdict.explanation) or str(_("（规则未给出说明）"))
+    if verdict.outcome in (Decision.APPROVED, Decision.DENIED):
+        submitted = {field.attname: getattr(locked, field.attname) for field in Case._meta.concrete_fields}
+        try:
+            # A decision refused on the way (its licence cannot be issued) leaves no trace of it.
+            with transaction.atomic():
+                _decide_by_rules(locked, verdict, explanation)
+            return
+        except DomainError as refusal:
+            for attname, value in submitted.items():
+                setattr(locked, attname, value)
+            explanation = f"{explanation}\n{refusal.message}"
+    transition = CASE_LIFECYCLE.check("auto_check", state=locked.status, actor=None, obj=locked)
+    _record(locked, None, transition.action, locked.status, note=explanation, rule_set=verdict.rule_set,
+            explanation=verdict.explanation)
+
+
+def _decide_by_rules(locked: Case, verdict: hooks.AutoDecision, explanation: str) -> None:
     transition = CASE_LIFECYCLE.check("auto_decide", state=locked.status, actor=None, obj=locked)
-    locked.auto_checked_at = checked_at
     basis = locked.version.content.get("legal_basis") or verdict.rule_set
     before = _decide_at_once(locked, None, transition, verdict.outcome, explanation, explanation, basis)
     _record(locked, None, transition.action, before, note=explanation, decision=verdict.outcome,
             rule_set=verdict.rule_set, explanation=verdict.explanation, result_number=locked.result_number)
     _tell_applicant(locked, _("办件已智能审批办结"), _("您的申请 %(number)s 已按审批规则自动办结：%(decision)s。")
                     % {"number": locked.number, "decision": locked.get_decision_display()})
-    return locked
 
 
 @sweep(every_seconds=60)
