@@ -9,8 +9,9 @@ from django.db.transaction import TransactionManagementError
 from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
-from onewindow.core.models import Region
-from onewindow.core.prepared import PreparedRead, attach, columns, columns_along, loaded, loaded_along
+from onewindow.accounts.models import RoleAssignment
+from onewindow.core.models import Notification, Region
+from onewindow.core.prepared import PreparedRead, attach, columns, columns_along, insert, loaded, loaded_along
 from onewindow.core.services.regions import region_create
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +143,26 @@ def test_a_lock_is_taken_in_a_transaction_on_the_rows_of_its_own_model_only(regi
             other.execute("SELECT 1 FROM core_region WHERE code = '520300' FOR UPDATE NOWAIT")
             with pytest.raises(psycopg.errors.LockNotAvailable):
                 other.execute("SELECT 1 FROM core_region WHERE code = '520302' FOR UPDATE NOWAIT")
+
+
+def test_insert_writes_new_rows_as_the_orm_would_with_their_defaults_and_ids(admin_user, django_assert_num_queries):
+    first = Notification(recipient=admin_user, kind="case", subject="申请已提交", body="您的申请已提交。")
+    second = Notification(recipient=admin_user, kind="case", subject="办件已办结", body="准予许可。", in_inbox=False)
+
+    with django_assert_num_queries(1):
+        insert(first, second)
+
+    assert first.pk and second.pk > first.pk and not first._state.adding
+    assert first.created_at is not None  # auto_now_add, as save() fills it
+    for written in (first, second):
+        read = Notification.objects.get(pk=written.pk)
+        assert [(field.attname, getattr(read, field.attname)) for field in Notification._meta.concrete_fields] == [
+            (field.attname, getattr(written, field.attname)) for field in Notification._meta.concrete_fields]
+    assert Notification.objects.get(pk=first.pk).in_inbox and not Notification.objects.get(pk=second.pk).in_inbox
+    with django_assert_num_queries(0):
+        insert()
+
+
+def test_insert_refuses_a_model_whose_saves_something_listens_to(admin_user):
+    with pytest.raises(TypeError, match="signal receivers"):
+        insert(RoleAssignment(user=admin_user))

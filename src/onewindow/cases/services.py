@@ -81,7 +81,7 @@ from onewindow.core import audit, files, workdays
 from onewindow.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from onewindow.core.lifecycle import Lifecycle, Transition
 from onewindow.core.notifications import notify
-from onewindow.core.prepared import PreparedRead, columns_along, loaded_along
+from onewindow.core.prepared import PreparedRead, columns_along, insert, loaded_along
 from onewindow.core.periodic import sweep
 from onewindow.core.text import clean_text, listing
 
@@ -223,8 +223,8 @@ def _move(case: Case, transition: Transition) -> str:
 def _record(case: Case, actor: Any, action: str, before: str, *, note: str = "", **facts: Any) -> None:
     """The timeline event, the audit entry, and the live counters of the department."""
     actor_user = actor if getattr(actor, "pk", None) else None
-    CaseEvent.objects.create(case=case, actor=actor_user, action=action, from_status=before,
-                             to_status=case.status, note=note)
+    insert(CaseEvent(case=case, actor=actor_user, action=action, from_status=before, to_status=case.status,
+                     note=note))
     audit.record(actor=actor, action=f"cases.{action}", target=case,
                  before={"status": before}, after={"status": case.status, "number": case.number or "", **facts})
     department_id = case.department_id
@@ -254,13 +254,15 @@ _DOCUMENTS_OF_KIND_READ = PreparedRead(
 
 def _issue_document(case: Case, kind: str, actor: Any, **facts: Any) -> CaseDocument:
     count = len(_DOCUMENTS_OF_KIND_READ.rows(case=case.pk, kind=kind))
-    return CaseDocument.objects.create(
+    document = CaseDocument(
         case=case, kind=kind, number=numbering.document_number(case.number, kind, count),
         issued_at=timezone.now(), issued_by=actor if getattr(actor, "pk", None) else None,
         facts={"department": case.department.name, "department_uscc": case.department.uscc,
                "item": case.item.name, "impl_code": case.item.impl_code, "case_number": case.number,
                "applicant": case.applicant.real_name or case.applicant.username, **facts},
     )
+    insert(document)
+    return document
 
 
 def _today() -> dt.date:
@@ -1060,13 +1062,13 @@ def _decide_at_once(locked: Case, actor: Any, transition: Transition, decision: 
     before = _move(locked, transition)
     locked.completed_at = now
     assignee = actor if getattr(actor, "pk", None) else None
-    CaseStep.objects.bulk_create(
+    insert(*[
         CaseStep(case=locked, position=position, key=template["key"], name=template["name"], kind=template["kind"],
                  role=template["role"], limit_days=template["limit_days"], status=StepStatus.DONE, assignee=assignee,
                  started_at=now, due=locked.clock_start, finished_at=now, outcome=StepOutcome.PASS,
                  opinion=locked.decision_opinion)
         for position, template in enumerate(locked.version.content["steps"])
-    )
+    ])
     return before
 
 

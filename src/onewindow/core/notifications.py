@@ -42,6 +42,7 @@ from django_tasks_db import DatabaseBackend
 from onewindow.core import audit
 from onewindow.core.errors import InvalidInput, NotFound
 from onewindow.core.models import DeliveryStatus, Notification, NotificationDelivery
+from onewindow.core.prepared import insert
 
 logger = logging.getLogger(__name__)
 
@@ -200,9 +201,9 @@ def notify(
 # Refusals come before this, so inside a service's transaction it needs no savepoint of its own.
 @transaction.atomic(savepoint=False)
 def _write(*, recipient: Any, subject: str, body: str, channels: list[str], kind: str) -> Notification:
-    notification = Notification.objects.create(
-        recipient=recipient, kind=kind, subject=subject, body=body, in_inbox="inbox" in channels
-    )
+    notification = Notification(recipient=recipient, kind=kind, subject=subject, body=body,
+                                in_inbox="inbox" in channels)
+    insert(notification)
     deliveries = []
     for name in channels:
         channel = get_channel(name)
@@ -218,7 +219,7 @@ def _write(*, recipient: Any, subject: str, body: str, channels: list[str], kind
             sent_at=notification.created_at if status == DeliveryStatus.SENT else None,
             last_error=_("接收人没有登记该渠道的地址。") if missing else "",
         ))
-    NotificationDelivery.objects.bulk_create(deliveries)
+    insert(*deliveries)
     pending = [delivery.pk for delivery in deliveries if delivery.status == DeliveryStatus.PENDING]
     if pending and isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend):
         from onewindow.core.tasks import send_deliveries  # tasks imports this module

@@ -9,22 +9,15 @@ seals committed entries into the Merkle tree and signs a new tree head; `onewind
 verify` checks the whole ledger.
 """
 
-import functools
 import json
 from typing import Any
 
-from django.db import connections, models, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db import models, transaction
 from django.utils import timezone
 
 from onewindow.core import request_context
 from onewindow.core.models import AuditEntry
-
-_FIELDS = [
-    AuditEntry._meta.get_field(name)
-    for name in ("created_at", "actor", "actor_label", "action", "object_type", "object_id", "changes", "ip")
-]
-
+from onewindow.core.prepared import insert
 
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
@@ -64,33 +57,5 @@ def record(
         changes=canonical_json({"before": before or {}, "after": after or {}}),
         ip=ip,
     )
-    _insert(connection, entry)
+    insert(entry, using=connection.alias)  # a plain INSERT, its SQL made once; no signals for entries
     return entry
-
-
-@functools.cache
-def _insert_sql(alias: str) -> str:
-    connection = connections[alias]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in _FIELDS)
-    sql = (
-        f"INSERT INTO {quote(AuditEntry._meta.db_table)} ({columns}, {quote('leaf_hash')}) "
-        f"VALUES ({', '.join(['%s'] * len(_FIELDS))}, '')"
-    )
-    if connection.features.can_return_columns_from_insert:
-        sql += f" RETURNING {quote('id')}"
-    return sql
-
-
-def _insert(connection: BaseDatabaseWrapper, entry: AuditEntry) -> None:
-    """One plain INSERT: the ORM's save() machinery would add about half a statement's worth of
-    Python time to every service transaction (no signals are sent for audit entries)."""
-    params = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in _FIELDS]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(connection.alias), params)
-        if connection.features.can_return_columns_from_insert:
-            entry.id = cursor.fetchone()[0]
-        else:
-            entry.id = connection.ops.last_insert_id(cursor, AuditEntry._meta.db_table, "id")
-    entry._state.adding = False
-    entry._state.db = connection.alias
