@@ -4,9 +4,10 @@ import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.utils import timezone
 
-from onewindow.cases import selectors, services
+from onewindow.cases import numbering, selectors, services
 from onewindow.cases.choices import CaseStatus
 from onewindow.cases.models import Case, CaseEvent
 from onewindow.core import workdays
@@ -172,3 +173,36 @@ def test_concurrent_submissions_get_distinct_consecutive_numbers(world, item):
     ])
     numbers = [case.number for case in submitted]
     assert sorted(n[-4:] for n in numbers) == ["0001", "0002", "0003", "0004"]
+
+
+def test_the_checks_made_before_the_number_is_taken_are_made_again_under_the_lock(world, item, monkeypatch):
+    first = services.case_submit(actor=world.citizen, case=_ready(world.citizen, item), idempotency_key="key-seq-0001")
+    case = _ready(world.citizen, item)
+    take_number = numbering.case_number
+
+    def number_while_the_applicant_removes_a_material(impl_code, day):
+        services.case_detach(actor=world.citizen, case=case, material=case.materials.get(material_key="application"))
+        return take_number(impl_code, day)
+
+    monkeypatch.setattr(numbering, "case_number", number_while_the_applicant_removes_a_material)
+    with pytest.raises(InvalidInput, match="还缺少这些材料"):
+        services.case_submit(actor=world.citizen, case=case, idempotency_key="key-seq-0002")
+
+    assert Case.objects.get(pk=case.pk).status == CaseStatus.DRAFT
+    monkeypatch.undo()
+    services.case_attach(actor=world.citizen, case=case, material_key="application", uploaded_file=_photo())
+    again = services.case_submit(actor=world.citizen, case=case, idempotency_key="key-seq-0003")
+    # The refused submission had taken the serial after the first one's: it stays unused.
+    assert (int(first.number[-4:]), int(again.number[-4:])) == (1, 3)
+
+
+def test_a_case_locked_after_it_was_read_is_the_row_under_the_lock(world, item):
+    case = _ready(world.citizen, item)
+    read = services._read(case)
+    Case.objects.filter(pk=case.pk).update(department=world.other, form_data={"location": "汇川区"})
+
+    with transaction.atomic():
+        locked = services._relock(read)
+
+    assert (locked.department, locked.form_data) == (world.other, {"location": "汇川区"})
+    assert (locked.item, locked.applicant, locked.version) == (read.item, read.applicant, read.version)

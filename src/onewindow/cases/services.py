@@ -81,7 +81,7 @@ from onewindow.core import audit, files, workdays
 from onewindow.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from onewindow.core.lifecycle import Lifecycle, Transition
 from onewindow.core.notifications import notify
-from onewindow.core.prepared import PreparedRead, columns_along, insert, loaded_along
+from onewindow.core.prepared import PreparedRead, attach, columns, columns_along, insert, loaded, loaded_along
 from onewindow.core.periodic import sweep
 from onewindow.core.text import clean_text, listing
 
@@ -179,7 +179,9 @@ CASE_LIFECYCLE = Lifecycle(
 
 
 # Every action locks its case with what its checks and records read; the SQL is built once.
-_LOCKED_ALONG = ("department__region", "version", "item", "region", "applicant")
+# (The rows a case points to: it keeps them from its start.)
+_POINTS_TO = ("department", "version", "item", "region", "applicant")
+_LOCKED_ALONG = (*_POINTS_TO, "department__region")
 
 
 def _case_read(*, locks: bool) -> PreparedRead:
@@ -205,6 +207,26 @@ def _lock(case: Case) -> Case:
 def _read(case: Case) -> Case:
     """The case as `_lock` reads it, without the lock: for checks made again under it."""
     return _loaded_case(_READ, case)
+
+
+_OWN_ROW_LOCK_READ = PreparedRead(
+    lambda pk: Case.objects.select_for_update(of=("self",)).filter(pk=pk).order_by().values_list(*columns(Case)),
+    pk=int,
+)
+
+
+def _relock(read: Case) -> Case:
+    """A case read with `_read`, locked: its own row is read again under the lock, the rows it
+    points to are kept (a case keeps its item, version, department, region and applicant)."""
+    rows = _OWN_ROW_LOCK_READ.rows(pk=read.pk)
+    if not rows:
+        raise Case.DoesNotExist
+    locked = loaded(Case, rows[0])
+    for relation in _POINTS_TO:
+        if getattr(locked, f"{relation}_id") != getattr(read, f"{relation}_id"):
+            return _lock(read)
+        attach(locked, relation, getattr(read, relation))
+    return locked
 
 
 def _act(action: str, case: Case, actor: Any) -> tuple[Case, Transition]:
@@ -544,7 +566,7 @@ def case_submit(
     _submission(draft, actor, deferral, commitment, joint_member)
     now = timezone.now()
     number = numbering.case_number(draft.item.impl_code, timezone.localdate(now))
-    return _submit(case, actor, key=key, number=number, now=now, deferral=deferral, commitment=commitment,
+    return _submit(draft, actor, key=key, number=number, now=now, deferral=deferral, commitment=commitment,
                    joint_member=joint_member)
 
 
@@ -559,9 +581,9 @@ def _submission(case: Case, actor: Any, deferral: list[str] | None, commitment: 
 
 
 @transaction.atomic
-def _submit(case: Case, actor: Any, *, key: str, number: str, now: dt.datetime, deferral: list[str] | None,
+def _submit(draft: Case, actor: Any, *, key: str, number: str, now: dt.datetime, deferral: list[str] | None,
             commitment: str, joint_member: bool) -> Case:
-    locked = _lock(case)
+    locked = _relock(draft)
     if locked.idempotency_key == key:
         return locked  # a retry that waited for the lock while the first attempt committed
     transition, locked.form_data, deferred = _submission(locked, actor, deferral, commitment, joint_member)
