@@ -13,7 +13,7 @@ from asgiref.testing import ApplicationCommunicator
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -21,10 +21,11 @@ from django.utils import timezone
 
 from onewindow.accounts.choices import AccountKind, Role
 from onewindow.accounts.models import RoleAssignment
-from onewindow.cases import services
+from onewindow.cases import live, services
 from onewindow.cases.choices import CaseStatus, Channel, StepStatus
 from onewindow.cases.models import Case, CaseEvent, CaseMaterial, CaseStep, SupplementNotice
 from onewindow.catalogue import services as catalogue
+from onewindow.core.errors import DomainError
 from onewindow.core.identifiers import make_id_number
 from onewindow.core.testing.access_matrix import login_as
 from tests.cases.conftest import item_content, make_png
@@ -646,8 +647,6 @@ def test_a_request_thread_sends_the_counters_on_the_server_loop(monkeypatch):
 
     from channels.layers import get_channel_layer
 
-    from onewindow.cases import live
-
     layer = get_channel_layer()
     loop = asyncio.new_event_loop()
     server = threading.Thread(target=loop.run_forever, daemon=True)
@@ -695,3 +694,22 @@ def test_the_page_listens_and_falls_back_to_polling(world, client_as):
     workbench = text(client_as(world.clerk).get(reverse("core:workbench")))
     assert f'href="{reverse("cases_workbench:home")}"' in workbench
     assert f'href="{reverse("cases_workbench:intake")}"' in workbench
+
+
+@pytest.mark.django_db
+def test_the_counters_are_told_once_per_transaction_and_department(monkeypatch, django_capture_on_commit_callbacks):
+    told = []
+    monkeypatch.setattr(live, "case_changed", told.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            live.case_changed_on_commit(7)
+            live.case_changed_on_commit(7)
+            try:
+                with transaction.atomic():
+                    live.case_changed_on_commit(8)
+                    raise DomainError("the change in this savepoint is refused")
+            except DomainError:
+                pass
+            live.case_changed_on_commit(9)
+            live.case_changed_on_commit(9)
+    assert told == [7, 9]

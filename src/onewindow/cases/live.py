@@ -3,9 +3,11 @@ told to refresh their counters (Channels group per department; the consumer is i
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
@@ -40,3 +42,20 @@ def case_changed(department_id: int) -> None:
 def _log_failure(sent) -> None:
     if not sent.cancelled() and sent.exception() is not None:
         logger.error("live counters not sent", exc_info=sent.exception())
+
+
+@dataclass(frozen=True)
+class _CountersChanged:
+    department_id: int
+
+    def __call__(self) -> None:
+        case_changed(self.department_id)
+
+
+def case_changed_on_commit(department_id: int) -> None:
+    """Tell the department's workbenches once the transaction commits: once per transaction,
+    however many of its cases (or changes of one case) it holds."""
+    message = _CountersChanged(department_id)
+    if any(waiting == message for _savepoints, waiting, _robust in transaction.get_connection().run_on_commit):
+        return
+    transaction.on_commit(message)

@@ -249,8 +249,7 @@ def _record(case: Case, actor: Any, action: str, before: str, *, note: str = "",
                      note=note))
     audit.record(actor=actor, action=f"cases.{action}", target=case,
                  before={"status": before}, after={"status": case.status, "number": case.number or "", **facts})
-    department_id = case.department_id
-    transaction.on_commit(lambda: live.case_changed(department_id))
+    live.case_changed_on_commit(case.department_id)
     if case.joint_id is not None and case.status in MEMBER_ENDS and before not in MEMBER_ENDS:
         _joint_progress(case)
 
