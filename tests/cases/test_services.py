@@ -128,6 +128,9 @@ def test_one_time_notice_then_supply_then_acceptance_and_a_second_notice_is_flag
                                              missing=[{"material_key": "application", "reason": "漏签字"}])
     assert again.repeated
     assert AuditEntry.objects.filter(action="cases.request_supplement").count() == 2
+    # Each notice has its own number; the receipt, which a case gets once, is the first of its kind.
+    assert sorted(case.documents.values_list("number", flat=True)) == [
+        f"{case.number}-BZ01", f"{case.number}-BZ02", f"{case.number}-SJ01"]
 
 
 def test_silence_for_five_working_days_counts_as_acceptance_on_receipt(world, submitted):

@@ -9,6 +9,8 @@ that fails after taking its number leaves that serial unused.
 
 A document number is the case number, the document's code and its count within the case
 ("…0001-SL01"): the case row is locked while a document is issued, so counts cannot collide.
+Only a notice a case may get more than once (REPEATED_KINDS) is counted; every other document
+marks a step a case takes once (its receipt, its acceptance, its decision), so it is the first.
 """
 
 import datetime as dt
@@ -33,6 +35,8 @@ DOCUMENT_CODES = {
     DocumentKind.DENIAL: "BXK",
     DocumentKind.TERMINATION: "ZZ",
 }
+
+REPEATED_KINDS = frozenset({DocumentKind.SUPPLEMENT})
 
 
 def next_serial(prefix: str, day: dt.date) -> int:

@@ -266,7 +266,7 @@ def _materials(case: Case) -> dict[str, dict[str, Any]]:
     return {material["key"]: material for material in case.version.content.get("materials", [])}
 
 
-# The documents of a kind a case has so far, which a new one's number counts on from.
+# The notices of a kind a case has had so far, which a new one's number counts on from.
 _DOCUMENTS_OF_KIND_READ = PreparedRead(
     lambda case, kind: CaseDocument.objects.filter(case_id=case, kind=kind).order_by().values_list("id"),
     case=int, kind=str,
@@ -274,7 +274,7 @@ _DOCUMENTS_OF_KIND_READ = PreparedRead(
 
 
 def _issue_document(case: Case, kind: str, actor: Any, **facts: Any) -> CaseDocument:
-    count = len(_DOCUMENTS_OF_KIND_READ.rows(case=case.pk, kind=kind))
+    count = len(_DOCUMENTS_OF_KIND_READ.rows(case=case.pk, kind=kind)) if kind in numbering.REPEATED_KINDS else 0
     document = CaseDocument(
         case=case, kind=kind, number=numbering.document_number(case.number, kind, count),
         issued_at=timezone.now(), issued_by=actor if getattr(actor, "pk", None) else None,
