@@ -4,14 +4,23 @@ import datetime as dt
 
 import pytest
 import psycopg
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
 from onewindow.accounts.models import RoleAssignment
 from onewindow.core.models import Notification, Region
-from onewindow.core.prepared import PreparedRead, attach, columns, columns_along, insert, loaded, loaded_along
+from onewindow.core.prepared import (
+    PreparedRead,
+    attach,
+    columns,
+    columns_along,
+    insert,
+    loaded,
+    loaded_along,
+    update,
+)
 from onewindow.core.services.regions import region_create
 
 pytestmark = pytest.mark.django_db
@@ -166,3 +175,21 @@ def test_insert_writes_new_rows_as_the_orm_would_with_their_defaults_and_ids(adm
 def test_insert_refuses_a_model_whose_saves_something_listens_to(admin_user):
     with pytest.raises(TypeError, match="signal receivers"):
         insert(RoleAssignment(user=admin_user))
+
+
+def test_update_writes_every_field_as_save_would(regions, admin_user, django_assert_num_queries):
+    district = Region.objects.get(code="520302")
+    before = district.updated_at
+    district.name, district.parent = "红花岗区（新）", None
+
+    with django_assert_num_queries(1):
+        update(district)
+
+    read = Region.objects.get(pk=district.pk)
+    assert (read.name, read.parent_id, read.code, read.path) == ("红花岗区（新）", None, "520302", district.path)
+    assert read.updated_at == district.updated_at > before  # auto_now, as save() sets it
+    Region.objects.filter(pk=district.pk).delete()
+    with pytest.raises(DatabaseError, match="did not affect any rows"):
+        update(district)
+    with pytest.raises(TypeError, match="signal receivers"):
+        update(RoleAssignment(pk=1, user=admin_user))

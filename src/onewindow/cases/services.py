@@ -81,7 +81,7 @@ from onewindow.core import audit, files, workdays
 from onewindow.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from onewindow.core.lifecycle import Lifecycle, Transition
 from onewindow.core.notifications import notify
-from onewindow.core.prepared import PreparedRead, attach, columns, columns_along, insert, loaded, loaded_along
+from onewindow.core.prepared import PreparedRead, attach, columns, columns_along, insert, loaded, loaded_along, update
 from onewindow.core.periodic import sweep
 from onewindow.core.text import clean_text, listing
 
@@ -606,7 +606,7 @@ def _submit(draft: Case, actor: Any, *, key: str, number: str, now: dt.datetime,
     if locked.joint_id is None and hooks.may_auto_decide(locked.item_id):
         _judge(locked)
     try:
-        locked.save()
+        update(locked)
     except IntegrityError:
         # The same key was used by a concurrent retry that committed first; the refusal rolls
         # the whole submission back, so no savepoint is needed to go on after the error.
@@ -708,7 +708,7 @@ def case_accept(*, actor: Any, case: Case, deferred_due: dt.date | None = None) 
         _issue_document(locked, DocumentKind.DEFERRAL, actor, materials=deferred_names, due=str(due),
                         commitment=locked.commitment,
                         consequence=str(_("逾期未补交的，终止办理，已作出的审批结果不予发放。")))
-    locked.save()
+    update(locked)
     _start_steps(locked, now, actor)
     _issue_document(locked, DocumentKind.ACCEPTANCE, actor, accepted_at=now.isoformat(),
                     promised_due=str(locked.promised_due or ""), legal_due=str(locked.legal_due or ""))
@@ -781,7 +781,7 @@ def case_accept_on_receipt(*, case: Case) -> Case:
     locked.accepted_at = locked.submitted_at
     locked.accepted_on_receipt = True
     _start_clock(locked, locked.submitted_at)
-    locked.save()
+    update(locked)
     _start_steps(locked, timezone.now(), None)
     _issue_document(locked, DocumentKind.ACCEPTANCE, None, accepted_at=locked.submitted_at.isoformat(),
                     promised_due=str(locked.promised_due or ""), legal_due=str(locked.legal_due or ""),
@@ -946,7 +946,7 @@ def case_end_special(*, actor: Any, case: Case, result: str, step: CaseStep | No
     locked.paused_days += used
     locked.paused_since = None
     clock.set_due_dates(locked)
-    locked.save()
+    update(locked)
     step = _open_step(locked)
     if step is not None and step.due is not None and used:
         step.due = workdays.add_working_days(step.due, used, region=locked.region).date
@@ -980,7 +980,7 @@ def case_extend(*, actor: Any, case: Case, days: int, reason: str, step: CaseSte
     )
     locked.extension_days += days
     clock.set_due_dates(locked)
-    locked.save()
+    update(locked)
     _record(locked, actor, "extend", locked.status, note=text, days=days, promised_due=str(locked.promised_due or ""),
             legal_due=str(locked.legal_due or ""))
     _tell_applicant(locked, _("办理期限延长"), _("您的申请 %(number)s 经批准延长 %(days)s 个工作日，理由：%(reason)s")
@@ -1035,7 +1035,7 @@ def case_decide(
         raise DomainError(_("该环节已被 %(name)s 认领。") % {"name": current.assignee})
     _decide(locked, actor, decision, opinion, reasons, basis)
     before = _move(locked, transition)
-    locked.save()
+    update(locked)
     _finish_step(current, actor, StepOutcome.PASS if decision == Decision.APPROVED else StepOutcome.OTHER,
                  locked.decision_opinion)
     _record(locked, actor, "decide", before, decision=decision, note=locked.decision_opinion,
@@ -1108,7 +1108,7 @@ def case_decide_on_spot(*, actor: Any, case: Case, decision: str, opinion: str =
     if not allowed:
         raise PermissionDenied(_("您没有该事项的决定权限。"))
     before = _decide_at_once(locked, actor, transition, decision, opinion, reasons, basis)
-    locked.save()
+    update(locked)
     _record(locked, actor, "decide_on_spot", before, decision=decision, result_number=locked.result_number)
     _tell_applicant(locked, _("办件已当场办结"), _("您的申请 %(number)s 已当场办结：%(decision)s。")
                     % {"number": locked.number, "decision": locked.get_decision_display()})
@@ -1135,7 +1135,7 @@ def _auto_decide(case: Case) -> Case:
     if locked.status != S.SUBMITTED or locked.auto_checked_at is not None or locked.joint_id is not None:
         return locked
     _judge(locked)
-    locked.save()
+    update(locked)
     return locked
 
 
@@ -1229,7 +1229,7 @@ def case_deliver(
     before = _move(locked, transition)
     locked.delivery_method = method
     locked.delivered_at = timezone.now()
-    locked.save()
+    update(locked)
     _record(locked, actor, "deliver", before, method=method, carrier=locked.carrier,
             tracking_number=locked.tracking_number)
     _tell_applicant(locked, _("办理结果已送达"), _("您的申请 %(number)s 的结果已%(method)s。")
@@ -1436,7 +1436,7 @@ def joint_submit(*, actor: Any, joint: JointCase, idempotency_key: str) -> Joint
     locked.idempotency_key = key
     locked.submitted_at = now
     locked.status = JointStatus.SUBMITTED
-    locked.save()
+    update(locked)
     _record_joint(locked, actor, "submit", JointStatus.DRAFT)
     _tell_applicant(locked, _("一件事申请已提交"), _("您的“%(name)s”申请（联办件编号 %(number)s）已提交，"
                                                 "将由牵头部门统一受理。") % {"name": locked.composite.name,
@@ -1465,7 +1465,7 @@ def joint_accept(*, actor: Any, joint: JointCase) -> JointCase:
     locked.joint_due = workdays.add_working_days(timezone.localdate(now), locked.composite.joint_limit_days,
                                                  region=locked.lead_department.region).date
     locked.status = JointStatus.IN_PROGRESS
-    locked.save()
+    update(locked)
     _record_joint(locked, actor, "accept", JointStatus.SUBMITTED, joint_due=str(locked.joint_due))
     return locked
 

@@ -9,8 +9,9 @@ the columns as the ORM's own (dates from SQLite, for example), without building 
 A read may lock the rows of its own model (``select_for_update(of=("self",))``), as a service
 does before it changes them; the rows it joins are read, not locked.
 
-``insert`` writes new rows the same way: one INSERT whose SQL is made once per model, row count
-and connection, instead of the ORM compiling it for every row a service adds.
+``insert`` and ``update`` write rows the same way: one INSERT or UPDATE whose SQL is made once
+per model (and row count) and connection, instead of the ORM compiling it for every row a
+service adds or changes. Neither sends save signals, so a model something listens to is refused.
 """
 
 import datetime as dt
@@ -19,7 +20,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.models import Model, signals
 from django.db.transaction import TransactionManagementError
 from django.db.models import QuerySet
@@ -171,17 +172,23 @@ def loaded_along(model: type, values: dict[str, Any], relations: tuple[str, ...]
     return found[""]
 
 
-def _insert_fields(model: type) -> list:
-    return [field for field in model._meta.concrete_fields if field is not model._meta.auto_field]
+def _written_fields(model: type) -> list:
+    """What a write sets: every column but an automatic primary key."""
+    fields = [field for field in model._meta.concrete_fields if field is not model._meta.auto_field]
+    if any(hasattr(field, "get_placeholder") for field in fields):
+        raise TypeError(f"{model.__name__} has a field written with its own SQL: save it with the ORM")
+    return fields
+
+
+def _refuse_listened_to(model: type) -> None:
+    if signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model):
+        raise TypeError(f"{model.__name__} has save signal receivers: save it with the ORM")
 
 
 @functools.cache
 def _insert_sql(model: type, using: str, rows: int) -> str:
-    connection = connections[using]
-    quote = connection.ops.quote_name
-    fields = _insert_fields(model)
-    if any(hasattr(field, "get_placeholder") for field in fields):
-        raise TypeError(f"{model.__name__} has a field written with its own SQL: save it with the ORM")
+    quote = connections[using].ops.quote_name
+    fields = _written_fields(model)
     row = f"({', '.join(['%s'] * len(fields))})"
     return (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
             f"VALUES {', '.join([row] * rows)} RETURNING {quote(model._meta.pk.column)}")
@@ -189,17 +196,14 @@ def _insert_sql(model: type, using: str, rows: int) -> str:
 
 def insert(*instances: Model, using: str = "default") -> None:
     """Write new instances of one model in one INSERT, as ``bulk_create`` would (fields' defaults
-    and ``auto_now_add`` filled in, the ids set on the instances), with SQL made once. No save
-    signals are sent, so a model something listens to is refused."""
+    and ``auto_now_add`` filled in, the ids set on the instances)."""
     if not instances:
         return
     model = type(instances[0])
-    if signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model):
-        raise TypeError(f"{model.__name__} has save signal receivers: save it with the ORM")
+    _refuse_listened_to(model)
     connection = connections[using]
-    fields = _insert_fields(model)
     params = [field.get_db_prep_save(field.pre_save(instance, True), connection)
-              for instance in instances for field in fields]
+              for instance in instances for field in _written_fields(model)]
     with connection.cursor() as cursor:
         cursor.execute(_insert_sql(model, using, len(instances)), params)
         ids = cursor.fetchall()
@@ -207,3 +211,25 @@ def insert(*instances: Model, using: str = "default") -> None:
         instance.pk = pk
         instance._state.adding = False
         instance._state.db = using
+
+
+@functools.cache
+def _update_sql(model: type, using: str) -> str:
+    quote = connections[using].ops.quote_name
+    columns = ", ".join(f"{quote(field.column)} = %s" for field in _written_fields(model) if not field.primary_key)
+    return f"UPDATE {quote(model._meta.db_table)} SET {columns} WHERE {quote(model._meta.pk.column)} = %s"
+
+
+def update(instance: Model, using: str = "default") -> None:
+    """Write every field of an instance read from the database in one UPDATE, as ``save()``
+    would (``auto_now`` filled in); a row that is gone is an error, as for a forced update."""
+    model = type(instance)
+    _refuse_listened_to(model)
+    connection = connections[using]
+    params = [field.get_db_prep_save(field.pre_save(instance, False), connection)
+              for field in _written_fields(model) if not field.primary_key]
+    params.append(model._meta.pk.get_db_prep_value(instance.pk, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(_update_sql(model, using), params)
+        if cursor.rowcount != 1:
+            raise DatabaseError("Forced update did not affect any rows.")
