@@ -27,8 +27,8 @@ text field, two required materials, steps accept → review → decide) and an A
     transaction boundaries. The statements are replayed without Python in between: on
     PostgreSQL with `pgbench` (one script execution = one lifecycle; ids returned by INSERTs
     are carried in pgbench variables, each lifecycle gets its own cloned draft, unique values
-    are made unique per run; -M simple, as Django sends statements), at PG_CLIENTS concurrent
-    clients for PG_SECONDS; on SQLite by one process executing them in order (one writer is
+    are made unique per run; -M prepared when the settings have Django prepare statements, as
+    they do, else -M simple), at PG_CLIENTS concurrent clients for PG_SECONDS; on SQLite by one process executing them in order (one writer is
     what SQLite allows). The ratio measured / ceiling says how much of what the database could
     do the application delivers.
 
@@ -556,8 +556,9 @@ def _run_pgbench(script: Path, clients: int, seconds: int) -> dict:
 
     if connection.settings_dict.get("PASSWORD"):
         env["PGPASSWORD"] = connection.settings_dict["PASSWORD"]
+    prepared = connection.settings_dict.get("OPTIONS", {}).get("prepare_threshold") is not None
     result = subprocess.run(
-        ["pgbench", "-n", "-M", "simple", "-f", str(script), "-c", str(clients), "-j", str(min(clients, 4)),
+        ["pgbench", "-n", "-M", "prepared" if prepared else "simple", "-f", str(script), "-c", str(clients), "-j", str(min(clients, 4)),
          "-T", str(seconds), "-h", info["host"], "-p", info["port"], "-U", info["user"], info["dbname"]],
         capture_output=True, text=True, env=env,
     )

@@ -113,7 +113,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Each process keeps a pool, so a request borrows a connection instead of opening one
     # (under ASGI, Django's persistent connections are not an option; its docs point here).
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+    # Parameters bound by the server, and a statement a connection has run 5 times prepared: the
+    # same reads and writes recur on every request, and planning them each time (the case read
+    # with its joins, the token read) cost PostgreSQL more than running them.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+    DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": 1,
         "max_size": int(env_str("ONEWINDOW_DB_POOL_SIZE", "8")),
         "timeout": 10,
