@@ -2,7 +2,7 @@
 own ceiling for the same SQL.
 
     python benchmarks/case_lifecycle.py                        # PostgreSQL, then SQLite
-    python benchmarks/case_lifecycle.py --backends postgres --clients 8 --workers 4 --seconds 20
+    python benchmarks/case_lifecycle.py --backends postgres --clients 8 --workers 2 --threads 3 --seconds 20
 
 For each database a throw-away instance is built (a temporary data folder for SQLite; a
 temporary database next to DATABASE_URL's, default postgres://postgres@127.0.0.1:5432/postgres,
@@ -11,7 +11,8 @@ reviewer and chief representative with his written authorisation, citizens), the
 published items of the demo 市场监督管理局 made through the catalogue services (a form with one
 text field, two required materials, steps accept → review → decide) and an API token per user.
 
-(a) HTTP. uvicorn (WORKERS processes) serves the API; CLIENTS threads keep-alive HTTP clients,
+(a) HTTP. uvicorn (WORKERS processes, one per CPU, each handling requests on THREADS threads, as
+    benchmarks/smart_approval.py) serves the API; CLIENTS threads keep-alive HTTP clients,
     each acting in turn as a citizen, the window clerk, the reviewer and the chief
     representative, with their tokens:
       drafts      start a draft (POST /api/cases/), save the form, attach the two materials
@@ -57,7 +58,8 @@ from harness import free_port, percentile, run_child, setup_django
 
 ITEMS = 4
 CLIENTS = 8
-WORKERS = 4
+WORKERS = os.cpu_count() or 1
+THREADS = 3
 SECONDS = 20.0
 DRAFT_SECONDS = 15.0
 WARMUP_LIFECYCLES = 3
@@ -469,21 +471,39 @@ class Templater:
 # --- the PostgreSQL ceiling (pgbench) --------------------------------------------------------------
 
 
-def _pg_literal(value, conn) -> str:
+_NAME_AFTER_COLON = re.compile(r":(?=[A-Za-z0-9_])")
+
+
+def _plain_literal(value, conn) -> str:
+    """A literal in which pgbench sees no variable: -M prepared takes every ":name" in a
+    statement for one, inside quotes too ("09:30", '"deferred":false'), so a literal holding
+    one is cut after each such colon and joined again."""
     from psycopg import sql
 
+    literal = sql.Literal(value).as_string(conn)
+    quoted = re.fullmatch(r"(E?)'(.*)'(::[a-z ]+)?", literal, re.S)
+    if quoted is None or not _NAME_AFTER_COLON.search(quoted.group(2)):
+        return literal
+    prefix, body, cast = quoted.groups()
+    cut = _NAME_AFTER_COLON.sub(":' || " + prefix + "'", body)
+    return f"({prefix}'{cut}'){cast or ''}"
+
+
+def _pg_literal(value, conn) -> str:
     if isinstance(value, Var):
         return f":{value.name}"
     if isinstance(value, tuple) and value[0] == "array":
         return "ARRAY[" + ", ".join(_pg_literal(item, conn) for item in value[1]) + "]"
     if isinstance(value, tuple):
         kind, parts = value
-        text = "".join(p if isinstance(p, str) else f":{p.name}" for p in parts)
-        literal = sql.Literal(text).as_string(conn)
+        # A text with variables in it is a concatenation, so that a prepared statement (-M prepared)
+        # takes the variables as parameters rather than as characters of a literal.
+        pieces = [_plain_literal(p, conn) if isinstance(p, str) else f":{p.name}::text" for p in parts if p != ""]
+        literal = f"({' || '.join(pieces)})" if len(pieces) > 1 else (pieces[0] if pieces else "''")
         return {"json": f"{literal}::jsonb", "uuid": f"{literal}::uuid"}.get(kind, literal)
     if isinstance(value, JsonText):
-        return f"{sql.Literal(str(value)).as_string(conn)}::jsonb"
-    return sql.Literal(value).as_string(conn)
+        return f"({_plain_literal(str(value), conn)})::jsonb"
+    return _plain_literal(value, conn)
 
 
 def _pg_statement(statement: dict, conn) -> str:
@@ -566,7 +586,9 @@ def _run_pgbench(script: Path, clients: int, seconds: int) -> dict:
     tps = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", output)
     failed = re.search(r"number of failed transactions: (\d+)", output)
     if result.returncode != 0 or tps is None or "aborted" in output or (failed and int(failed.group(1))):
-        raise SystemExit(f"pgbench failed:\n{output[-3000:]}")
+        command = re.search(r"aborted in command (\d+)", output)
+        line = script.read_text(encoding="utf-8").splitlines()[int(command.group(1))] if command else ""
+        raise SystemExit(f"pgbench failed:\n{output[-3000:]}\n{line[:2000]}")
     latency = re.search(r"latency average = ([0-9.]+) ms", output)
     return {"tps": float(tps.group(1)), "latency_ms": float(latency.group(1)) if latency else 0.0}
 
@@ -863,7 +885,7 @@ def http_figures(world: dict, args) -> dict:
         [sys.executable, "-m", "uvicorn", "onewindow.config.asgi:application", "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(args.workers), "--lifespan", "off", "--no-access-log",
          "--log-level", "warning"],
-        env=dict(os.environ),
+        env={**os.environ, "ONEWINDOW_HTTP_THREADS": str(args.threads)},
     )
     try:
         for _ in range(300):
@@ -921,7 +943,8 @@ def child(args) -> None:
 
 def _run(backend: str, args) -> dict:
     return run_child(__file__, backend, "cases", [
-        "--clients", str(args.clients), "--workers", str(args.workers), "--seconds", str(args.seconds),
+        "--clients", str(args.clients), "--workers", str(args.workers), "--threads", str(args.threads),
+        "--seconds", str(args.seconds),
         "--draft-seconds", str(args.draft_seconds), "--items", str(args.items),
         *(["--skip-ceiling"] if args.skip_ceiling else [])])
 
@@ -952,6 +975,7 @@ def main() -> None:
     parser.add_argument("--backends", default="postgres,sqlite")
     parser.add_argument("--clients", type=int, default=CLIENTS)
     parser.add_argument("--workers", type=int, default=WORKERS)
+    parser.add_argument("--threads", type=int, default=THREADS)
     parser.add_argument("--seconds", type=float, default=SECONDS)
     parser.add_argument("--draft-seconds", type=float, default=DRAFT_SECONDS)
     parser.add_argument("--items", type=int, default=ITEMS)
@@ -963,7 +987,8 @@ def main() -> None:
         return
     results = {}
     for backend in args.backends.split(","):
-        print(f"{backend}: {args.clients} clients, {args.workers} uvicorn workers, {args.items} items, "
+        print(f"{backend}: {args.clients} clients, {args.workers} uvicorn workers × {args.threads} threads, "
+              f"{args.items} items, "
               f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} before", flush=True)
         results[backend] = figures = _run(backend, args)
         _report(backend, figures, args)
