@@ -11,8 +11,8 @@ reviewer and chief representative with his written authorisation, citizens), the
 published items of the demo 市场监督管理局 made through the catalogue services (a form with one
 text field, two required materials, steps accept → review → decide) and an API token per user.
 
-(a) HTTP. uvicorn (WORKERS processes, one per CPU, each handling requests on THREADS threads, as
-    benchmarks/smart_approval.py) serves the API; CLIENTS threads keep-alive HTTP clients,
+(a) HTTP. uvicorn (one worker per CPU with 3 request threads each, `harness.served`) serves
+    the API; CLIENTS threads keep-alive HTTP clients,
     each acting in turn as a citizen, the window clerk, the reviewer and the chief
     representative, with their tokens:
       drafts      start a draft (POST /api/cases/), save the form, attach the two materials
@@ -43,23 +43,19 @@ import json
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import uuid
 from pathlib import Path
 
-from harness import free_port, percentile, run_child, setup_django
+from harness import SERVER_THREADS, SERVER_WORKERS, percentile, run_child, served, setup_django
 
 ITEMS = 4
 CLIENTS = 8
-WORKERS = os.cpu_count() or 1
-THREADS = 3
 SECONDS = 20.0
 DRAFT_SECONDS = 15.0
 WARMUP_LIFECYCLES = 3
@@ -880,29 +876,12 @@ def run_load(world: dict, port: int, clients: int, draft_seconds: float, seconds
 
 
 def http_figures(world: dict, args) -> dict:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "onewindow.config.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(args.workers), "--lifespan", "off", "--no-access-log",
-         "--log-level", "warning"],
-        env={**os.environ, "ONEWINDOW_HTTP_THREADS": str(args.threads)},
-    )
-    try:
-        for _ in range(300):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        time.sleep(1.0)  # every worker up
-        meter = CpuMeter(server.pid, _postmaster_pid())
-        from django.db import connection
+    from django.db import connection
 
+    with served(workers=args.workers, threads=args.threads) as (server, port):
+        meter = CpuMeter(server.pid, _postmaster_pid())
         connection.close()
         return run_load(world, port, args.clients, args.draft_seconds, args.seconds, meter)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def child(args) -> None:
@@ -974,8 +953,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="postgres,sqlite")
     parser.add_argument("--clients", type=int, default=CLIENTS)
-    parser.add_argument("--workers", type=int, default=WORKERS)
-    parser.add_argument("--threads", type=int, default=THREADS)
+    parser.add_argument("--workers", type=int, default=SERVER_WORKERS)
+    parser.add_argument("--threads", type=int, default=SERVER_THREADS)
     parser.add_argument("--seconds", type=float, default=SECONDS)
     parser.add_argument("--draft-seconds", type=float, default=DRAFT_SECONDS)
     parser.add_argument("--items", type=int, default=ITEMS)

@@ -30,7 +30,6 @@ import http.client
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,8 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from harness import served
 
 ROOT = Path(__file__).resolve().parents[1]
 ITEMS = 100_000
@@ -185,12 +186,6 @@ def _search_figures(region_code: str) -> dict[str, float]:
     return figures
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _load(port: int, paths: list[str] | Iterator[str], seconds: float) -> float:
     """Requests per second of CLIENTS keep-alive clients fetching `paths`: at random from a
     list, or each path once from an iterator (never-seen pages)."""
@@ -232,19 +227,7 @@ def _http_figures(env: dict[str, str]) -> dict[str, float]:
     random.Random(7).shuffle(codes)
     popular = [f"/catalogue/items/{code}/" for code in codes[:POPULAR]]
     cold = iter(f"/catalogue/items/{code}/" for code in codes[POPULAR:])
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "onewindow.config.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--lifespan", "off", "--no-access-log", "--log-level", "warning"],
-        env=env,
-    )
-    try:
-        for _ in range(200):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
+    with served(env=env) as (_server, port):
         _load(port, popular, 2 * SECONDS)  # warm-up
         _load(port, ["/healthz"], 1.0)
         guide, bare, first_visits = [], [], []
@@ -253,9 +236,6 @@ def _http_figures(env: dict[str, str]) -> dict[str, float]:
             bare.append(_load(port, ["/healthz"], SECONDS))
         for _ in range(ROUNDS):
             first_visits.append(_load(port, cold, SECONDS))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     guide_rps, bare_rps, cold_rps = (statistics.median(runs) for runs in (guide, bare, first_visits))
     return {"guide_rps": guide_rps, "bare_rps": bare_rps, "ratio": guide_rps / bare_rps,
             "cold_rps": cold_rps, "cold_ratio": cold_rps / bare_rps}

@@ -27,14 +27,11 @@ before and after. The last line printed holds the figures of every database.
 import argparse
 import json
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from urllib.parse import urlencode
 
-from harness import KeepAliveClient, free_port, percentile, run_child
+from harness import KeepAliveClient, percentile, run_child, served
 
 CLIENTS = 8
 WORKERS = 4
@@ -227,39 +224,8 @@ def child(args) -> None:
     cases_demo.load()
     world = build_world()
     connection.close()
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "onewindow.config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-            "--lifespan",
-            "off",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        env=dict(os.environ),
-    )
-    try:
-        for _ in range(300):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        time.sleep(1.0)  # every worker up
+    with served(workers=args.workers) as (_server, port):
         figures = run_load(world, port, args.clients, args.seconds)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     print("FIGURES " + json.dumps(figures), flush=True)
 
 

@@ -2,6 +2,7 @@
 script (`--child`), on a throw-away database of its own, which prints its figures as JSON on a
 line starting with FIGURES; the parent collects them and reports."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -9,6 +10,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -77,6 +80,43 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# One uvicorn worker per CPU, each handling requests on 3 threads (ONEWINDOW_HTTP_THREADS): on the
+# 2-core machine this served the most requests; the default 8 threads mostly wait for the
+# interpreter lock when the database is on the same machine.
+SERVER_WORKERS = os.cpu_count() or 1
+SERVER_THREADS = 3
+
+
+@contextlib.contextmanager
+def served(*, workers: int = 1, threads: int | None = None,
+           env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen, int]]:
+    """uvicorn serving the platform on a free local port with `workers` processes (each on
+    `threads` request threads, when given), in `env` (this process's environment by default);
+    yields the server process and its port once every worker is up, and stops it afterwards."""
+    port = free_port()
+    environment = dict(os.environ if env is None else env)
+    if threads is not None:
+        environment["ONEWINDOW_HTTP_THREADS"] = str(threads)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "onewindow.config.asgi:application", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--lifespan", "off", "--no-access-log",
+         "--log-level", "warning"],
+        env=environment,
+    )
+    try:
+        for _ in range(300):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        time.sleep(1.0)  # every worker up
+        yield server, port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 class KeepAliveClient:

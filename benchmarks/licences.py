@@ -29,16 +29,14 @@ import json
 import multiprocessing
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from harness import free_port, percentile, run_child, setup_django
+from harness import percentile, run_child, served, setup_django
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -513,47 +511,16 @@ def http_figures(numbers: list[str], revoked: set[str], args) -> dict:
     from django.db import connection
 
     connection.close()
-    port = free_port()
     env = {
         **os.environ,
         "ONEWINDOW_LICENCE_VERIFY_PER_MINUTE": "1000000000",
         "ONEWINDOW_LICENCE_VERIFY_MISSES_PER_HOUR": "1000000000",
     }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "onewindow.config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-            "--lifespan",
-            "off",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
-    try:
-        for _attempt in range(300):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        time.sleep(1.0)
+    with served(workers=args.workers, env=env) as (_server, port):
         return {
             str(clients): run_load(port, numbers, revoked, clients, args.seconds)
             for clients in _client_counts(args.clients)
         }
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def child(args) -> None:

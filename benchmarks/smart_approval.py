@@ -8,10 +8,9 @@ temporary database next to DATABASE_URL's, default postgres://postgres@127.0.0.1
 for PostgreSQL): migrate, the demo data (`onewindow demo`, which publishes the smart items and
 their rule sets), then APPLICANTS residents aged 60 or more with an API token each.
 
-uvicorn (WORKERS processes, one per CPU, each handling requests on THREADS threads:
-ONEWINDOW_HTTP_THREADS; on the 2-core machine 3 threads gave more decisions per second than 2, 4
-or the default 8, whose threads mostly wait for the interpreter lock) serves the API; CLIENTS
-threads keep-alive HTTP clients, each
+uvicorn (one worker per CPU with 3 request threads each, `harness.served`; on the 2-core
+machine 3 threads gave more decisions per second than 2, 4 or the default 8) serves the API;
+CLIENTS threads keep-alive HTTP clients, each
 acting as its own resident:
   drafts     start an application for 老年人优待证办理 (POST /api/cases/), fill in its form
              (PUT /api/cases/{id}/form) and upload its two materials, for DRAFT_SECONDS: the
@@ -34,8 +33,6 @@ import datetime as dt
 import json
 import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
 
@@ -48,7 +45,7 @@ from case_lifecycle import (
     _png,
     _postmaster_pid,
 )
-from harness import free_port, percentile, run_child, setup_django
+from harness import SERVER_THREADS, SERVER_WORKERS, percentile, run_child, served, setup_django
 
 # The demo's 老年人优待证办理: its rules approve a resident of 60 or more with a local household
 # registration; the application needs two materials (ID card and photo) uploaded.
@@ -56,8 +53,6 @@ ITEM = "老年人优待证办理"
 MATERIALS = ("applicant_id", "photo")
 APPLICANTS = 16
 CLIENTS = 8
-WORKERS = os.cpu_count() or 1
-THREADS = 3
 SECONDS = 20.0
 DRAFT_SECONDS = 60.0
 WARMUP = 3
@@ -245,45 +240,10 @@ def child(args) -> None:
         call_command("demo", quiet_logins=True, verbosity=0, stdout=devnull)
     world = build_world(args.applicants)
     connection.close()
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "onewindow.config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-            "--lifespan",
-            "off",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        env={**os.environ, "ONEWINDOW_HTTP_THREADS": str(args.threads)},
-    )
-    try:
-        import socket
-
-        for _ in range(300):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        time.sleep(1.0)  # every worker up
+    with served(workers=args.workers, threads=args.threads) as (server, port):
         meter = CpuMeter(server.pid, _postmaster_pid())
         connection.close()
-        figures = run_load(
-            world, port, args.clients, args.draft_seconds, args.seconds, meter
-        )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        figures = run_load(world, port, args.clients, args.draft_seconds, args.seconds, meter)
     print("FIGURES " + json.dumps(figures), flush=True)
 
 
@@ -318,8 +278,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="postgres,sqlite")
     parser.add_argument("--clients", type=int, default=CLIENTS)
-    parser.add_argument("--workers", type=int, default=WORKERS)
-    parser.add_argument("--threads", type=int, default=THREADS)
+    parser.add_argument("--workers", type=int, default=SERVER_WORKERS)
+    parser.add_argument("--threads", type=int, default=SERVER_THREADS)
     parser.add_argument("--seconds", type=float, default=SECONDS)
     parser.add_argument("--draft-seconds", type=float, default=DRAFT_SECONDS)
     parser.add_argument("--applicants", type=int, default=APPLICANTS)
