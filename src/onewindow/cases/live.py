@@ -56,6 +56,7 @@ def case_changed_on_commit(department_id: int) -> None:
     """Tell the department's workbenches once the transaction commits: once per transaction,
     however many of its cases (or changes of one case) it holds."""
     message = _CountersChanged(department_id)
+    # The connection's callbacks waiting for the commit (those of a rolled-back savepoint are gone).
     if any(waiting == message for _savepoints, waiting, _robust in transaction.get_connection().run_on_commit):
         return
     transaction.on_commit(message)

@@ -21,9 +21,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import DatabaseError, connections
-from django.db.models import Model, signals
+from django.db.models import Model, QuerySet, signals
 from django.db.transaction import TransactionManagementError
-from django.db.models import QuerySet
 
 
 class _Text(str):
@@ -135,16 +134,18 @@ def attach(instance: Any, relation: str, related: Any) -> None:
     instance._meta.get_field(relation).set_cached_value(instance, related)
 
 
+@functools.cache
 def _related_model(model: type, path: str) -> type:
     for name in path.split("__"):
         model = model._meta.get_field(name).related_model
     return model
 
 
-def _paths(relations: tuple[str, ...]) -> list[str]:
+@functools.cache
+def _paths(relations: tuple[str, ...]) -> tuple[str, ...]:
     """The relation paths with the paths they pass through ("a__b" passes through "a"), shortest first."""
     paths = {"__".join(path.split("__")[:depth]) for path in relations for depth in range(1, path.count("__") + 2)}
-    return sorted(paths, key=lambda path: (path.count("__"), path))
+    return tuple(sorted(paths, key=lambda path: (path.count("__"), path)))
 
 
 def columns_along(model: type, relations: tuple[str, ...]) -> tuple[str, ...]:
@@ -172,9 +173,10 @@ def loaded_along(model: type, values: dict[str, Any], relations: tuple[str, ...]
     return found[""]
 
 
-def _written_fields(model: type) -> list:
+@functools.cache
+def _written_fields(model: type) -> tuple:
     """What a write sets: every column but an automatic primary key."""
-    fields = [field for field in model._meta.concrete_fields if field is not model._meta.auto_field]
+    fields = tuple(field for field in model._meta.concrete_fields if field is not model._meta.auto_field)
     if any(hasattr(field, "get_placeholder") for field in fields):
         raise TypeError(f"{model.__name__} has a field written with its own SQL: save it with the ORM")
     return fields
@@ -201,9 +203,9 @@ def insert(*instances: Model, using: str = "default") -> None:
         return
     model = type(instances[0])
     _refuse_listened_to(model)
-    connection = connections[using]
+    connection, fields = connections[using], _written_fields(model)
     params = [field.get_db_prep_save(field.pre_save(instance, True), connection)
-              for instance in instances for field in _written_fields(model)]
+              for instance in instances for field in fields]
     with connection.cursor() as cursor:
         cursor.execute(_insert_sql(model, using, len(instances)), params)
         ids = cursor.fetchall()

@@ -19,6 +19,7 @@ from onewindow.core import request_context
 from onewindow.core.models import AuditEntry
 from onewindow.core.prepared import insert
 
+
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
