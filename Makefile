@@ -40,7 +40,7 @@ check: install
 	$(BIN)/onewindow makemigrations --check --dry-run
 
 bench: install
-	$(BIN)/python benchmarks/calendar.py
+	$(BIN)/python benchmarks/working_days.py
 	$(BIN)/python benchmarks/audit.py
 
 messages: install

@@ -1,7 +1,7 @@
 """Working-day calendar throughput: add_working_days calls per second on the seeded calendar.
 
-    python benchmarks/calendar.py                                   # SQLite, throw-away data folder
-    DATABASE_URL=postgres://user@host:5432/name python benchmarks/calendar.py
+    python benchmarks/working_days.py                                # SQLite, throw-away data folder
+    DATABASE_URL=postgres://user@host:5432/name python benchmarks/working_days.py
 
 The database is a throw-away test database, created with Django's test machinery (migrated)
 and dropped afterwards.
@@ -10,19 +10,13 @@ Each figure is the median of several runs; the add_working_days figure (nationwi
 """
 
 import os
+import random
+import shutil
+import statistics
 import sys
-
-# Run as a script, this file's folder comes first on sys.path, where this file would shadow
-# the standard library's `calendar` module for everything imported below.
-if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
-    sys.path.pop(0)
-
-import random  # noqa: E402
-import shutil  # noqa: E402
-import statistics  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+import tempfile
+import time
+from collections.abc import Callable
 
 RUNS = 7
 CALLS = 200_000
