@@ -209,3 +209,13 @@ def test_a_case_locked_after_it_was_read_is_the_row_under_the_lock(world, item):
 
     assert (locked.department, locked.form_data) == (world.other, {"location": "汇川区"})
     assert (locked.item, locked.applicant, locked.version) == (read.item, read.applicant, read.version)
+
+
+def test_a_retry_whose_first_attempt_commits_after_the_key_lookup_gets_the_case(world, item, submitted, monkeypatch):
+    class LookedUpBeforeTheFirstCommit:
+        def rows(self, **values):
+            return []
+
+    monkeypatch.setattr(services, "_KEYED_READ", LookedUpBeforeTheFirstCommit())
+    again = services.case_submit(actor=world.citizen, case=submitted, idempotency_key="key-0001-abc")
+    assert (again.pk, again.number, again.status) == (submitted.pk, submitted.number, CaseStatus.SUBMITTED)

@@ -562,6 +562,8 @@ def case_submit(
             raise DomainError(_("这个幂等键已用于另一件申请。"), field="idempotency_key")
         return Case.objects.get(pk=case.pk)
     draft = _read(case)
+    if draft.idempotency_key == key:
+        return draft  # a retry whose first attempt committed since the key was looked up
     _submission(draft, actor, deferral, commitment, joint_member)
     now = timezone.now()
     number = numbering.case_number(draft.item.impl_code, timezone.localdate(now))
