@@ -219,3 +219,26 @@ def test_a_retry_whose_first_attempt_commits_after_the_key_lookup_gets_the_case(
     monkeypatch.setattr(services, "_KEYED_READ", LookedUpBeforeTheFirstCommit())
     again = services.case_submit(actor=world.citizen, case=submitted, idempotency_key="key-0001-abc")
     assert (again.pk, again.number, again.status) == (submitted.pk, submitted.number, CaseStatus.SUBMITTED)
+
+
+def test_every_statement_of_a_case_action_is_one_the_driver_converts_once(world, filed_case):
+    """psycopg keeps a statement's conversion (%s to $n) only within its size limits, which the
+    core app widens for the case read with its relations and the case row's UPDATE: every case
+    action runs both."""
+    from django.db import connection
+    from psycopg import _queries
+
+    case = filed_case()
+    statements: list[tuple[str, int]] = []
+
+    def capture(execute, sql, params, many, context):
+        statements.append((sql, len(params or ())))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        services.case_accept(actor=world.clerk, case=case)
+
+    assert max(len(sql) for sql, _ in statements) > 4096  # the case read with its relations
+    assert max(count for _, count in statements) > 50  # the case row's UPDATE
+    assert all(len(sql.encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH
+               and count <= _queries.MAX_CACHED_STATEMENT_PARAMS for sql, count in statements)

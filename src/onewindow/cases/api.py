@@ -43,7 +43,7 @@ from onewindow.accounts.choices import AccountKind
 from onewindow.accounts.models import User
 from onewindow.accounts.selectors import enterprise_get
 from onewindow.cases import clock, selectors, services
-from onewindow.cases.choices import CaseStatus, StepStatus, Urgency
+from onewindow.cases.choices import CaseStatus, Channel, Decision, DeliveryMethod, StepStatus, Urgency
 from onewindow.cases.models import (
     Case,
     CaseArchive,
@@ -471,7 +471,7 @@ def _case_out(case: Case, today: dt.date) -> dict[str, Any]:
         "number": case.number,
         "query_code": case.query_code,
         "status": case.status,
-        "status_label": case.get_status_display(),
+        "status_label": choice_label(CaseStatus, case.status),
         "item": {"impl_code": item.impl_code, "name": item.name, "case_type": item.case_type,
                  "case_type_label": choice_label(CaseType, item.case_type)},
         "department": {"id": department.pk, "name": department.name, "uscc": department.uscc},
@@ -479,7 +479,7 @@ def _case_out(case: Case, today: dt.date) -> dict[str, Any]:
         "applicant": _person(case.applicant),
         "enterprise_id": case.enterprise_id,
         "channel": case.channel,
-        "channel_label": case.get_channel_display(),
+        "channel_label": choice_label(Channel, case.channel),
         "created_at": case.created_at,
         "updated_at": case.updated_at,
         "submitted_at": case.submitted_at,
@@ -497,7 +497,7 @@ def _case_out(case: Case, today: dt.date) -> dict[str, Any]:
         "paused_days": case.paused_days,
         "extension_days": case.extension_days,
         "decision": case.decision,
-        "decision_label": case.get_decision_display() if case.decision else "",
+        "decision_label": choice_label(Decision, case.decision),
         "decided_at": case.decided_at,
         "decision_opinion": case.decision_opinion,
         "result_name": case.result_name,
@@ -505,7 +505,7 @@ def _case_out(case: Case, today: dt.date) -> dict[str, Any]:
         "result_valid_until": case.result_valid_until,
         "completed_at": case.completed_at,
         "delivery_method": case.delivery_method,
-        "delivery_method_label": case.get_delivery_method_display() if case.delivery_method else "",
+        "delivery_method_label": choice_label(DeliveryMethod, case.delivery_method),
         "carrier": case.carrier,
         "tracking_number": case.tracking_number,
         "delivered_at": case.delivered_at,
@@ -763,7 +763,7 @@ def progress(
                  "case_type_label": choice_label(CaseType, case.item_case_type)},
         "department_name": case.department_name,
         "status": case.status,
-        "status_label": case.get_status_display(),
+        "status_label": choice_label(CaseStatus, case.status),
         "submitted_at": case.submitted_at,
         "accepted_at": case.accepted_at,
         "promised_due": case.promised_due,

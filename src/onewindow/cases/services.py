@@ -1043,7 +1043,7 @@ def case_decide(
     _record(locked, actor, "decide", before, decision=decision, note=locked.decision_opinion,
             basis=locked.decision_basis, result_number=locked.result_number)
     _tell_applicant(locked, _("办件已作出决定"), _("您的申请 %(number)s：%(decision)s。")
-                    % {"number": locked.number, "decision": locked.get_decision_display()})
+                    % {"number": locked.number, "decision": Decision(locked.decision).label})
     return locked
 
 
@@ -1113,7 +1113,7 @@ def case_decide_on_spot(*, actor: Any, case: Case, decision: str, opinion: str =
     update(locked)
     _record(locked, actor, "decide_on_spot", before, decision=decision, result_number=locked.result_number)
     _tell_applicant(locked, _("办件已当场办结"), _("您的申请 %(number)s 已当场办结：%(decision)s。")
-                    % {"number": locked.number, "decision": locked.get_decision_display()})
+                    % {"number": locked.number, "decision": Decision(locked.decision).label})
     return locked
 
 
@@ -1172,7 +1172,7 @@ def _decide_by_rules(locked: Case, verdict: hooks.AutoDecision, explanation: str
     _record(locked, None, transition.action, before, note=explanation, decision=verdict.outcome,
             rule_set=verdict.rule_set, explanation=verdict.explanation, result_number=locked.result_number)
     _tell_applicant(locked, _("办件已智能审批办结"), _("您的申请 %(number)s 已按审批规则自动办结：%(decision)s。")
-                    % {"number": locked.number, "decision": locked.get_decision_display()})
+                    % {"number": locked.number, "decision": Decision(locked.decision).label})
 
 
 @sweep(every_seconds=60)
