@@ -102,6 +102,20 @@ def test_integer_and_moment_parameters_answer_as_the_orm(regions):
         PreparedRead(build, parent=float, since=dt.datetime).rows(parent=1.0, since=city.created_at)
 
 
+def test_day_parameters_answer_as_the_orm(regions):
+    def build(since, until):
+        return Region.objects.filter(created_at__date__gte=since, created_at__date__lte=until).order_by("code") \
+            .values_list("code")
+
+    read = PreparedRead(build, since=dt.date, until=dt.date)
+    today = Region.objects.get(code="520300").created_at.date()
+    days = (today - dt.timedelta(days=1), today, today + dt.timedelta(days=1))
+    answers = {(since, until): [row["code"] for row in read.rows(since=since, until=until)]
+               for since in days for until in days}
+    assert answers == {(since, until): [code for (code,) in build(since, until)] for since in days for until in days}
+    assert answers[today, today] and not answers[today + dt.timedelta(days=1), today + dt.timedelta(days=1)]
+
+
 def test_whole_instances_with_their_relations_ask_nothing_more(regions, django_assert_num_queries):
     read = PreparedRead(
         lambda code: Region.objects.filter(code=code).values_list(*columns(Region), *columns(Region, "parent__")),

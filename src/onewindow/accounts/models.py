@@ -1,5 +1,5 @@
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -322,8 +322,11 @@ class ChiefRepresentativeAuthorisation(Revocable):
 
     @staticmethod
     def validity_q(at: datetime) -> Q:
-        today = timezone.localdate(at)
-        return Q(valid_from__lte=today, valid_until__gte=today)
+        return ChiefRepresentativeAuthorisation.validity_on(timezone.localdate(at))
+
+    @staticmethod
+    def validity_on(day: date) -> Q:
+        return Q(valid_from__lte=day, valid_until__gte=day)
 
     def covers(self, item_code: str | None) -> bool:
         return self.all_items or item_code is None or item_code in self.item_codes

@@ -14,7 +14,7 @@ Selectors and services everywhere scope their queries with these helpers:
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -30,7 +30,7 @@ from onewindow.accounts.choices import AccountKind, Role
 from onewindow.accounts.models import ChiefRepresentativeAuthorisation, RoleAssignment, StaffProfile
 from onewindow.core import request_context
 from onewindow.core.models import Department, Region
-from onewindow.core.prepared import PreparedRead
+from onewindow.core.prepared import PreparedRead, columns, loaded
 
 
 def _is_active_user(user: Any) -> bool:
@@ -162,12 +162,28 @@ def scope_q(user: Any, *, department_field: str = "department", region_field: st
     return q
 
 
+def in_scope(user: Any, *, department_id: int | None, region_path: str | None) -> bool:
+    """`scope_q` as a test of one row: its department, and the path of that department's region."""
+    return department_id in staff_department_ids(user) or (
+        region_path is not None and any(region_path.startswith(path) for path in _scope_paths(user)))
+
+
 def role_q(user: Any, role: str, *, department_field: str = "department", region_field: str = "department__region") -> Q:
     """A filter for rows within the scope of `role`: its department assignments, and every
     department in or below its region assignments. Matches nothing without the role."""
     held = [grant for grant in grants(user) if grant.role == role]
     q = Q(**{f"{department_field}__in": [grant.department_id for grant in held if grant.department_id is not None]})
     return q | _path_q(f"{region_field}__path", [grant.region_path for grant in held if grant.region_path is not None])
+
+
+# A chief representative's written authorisations in force: read by every decision, SQL built once.
+_AUTHORISATIONS_READ = PreparedRead(
+    lambda representative, today: ChiefRepresentativeAuthorisation.objects
+    .filter(ChiefRepresentativeAuthorisation.validity_on(today), representative_id=representative,
+            revoked_at__isnull=True)
+    .order_by().values_list(*columns(ChiefRepresentativeAuthorisation)),
+    representative=int, today=date,
+)
 
 
 def may_decide(user: Any, department: Department, item_code: str | None = None) -> bool:
@@ -180,7 +196,8 @@ def may_decide(user: Any, department: Department, item_code: str | None = None) 
         return False
     authorisations = request_context.memoised(
         ("authorisations", user.pk),
-        lambda: list(ChiefRepresentativeAuthorisation.objects.active().filter(representative=user)),
+        lambda: [loaded(ChiefRepresentativeAuthorisation, row)
+                 for row in _AUTHORISATIONS_READ.rows(representative=user.pk, today=timezone.localdate())],
     )
     return any(
         authorisation.department_id == department.pk and authorisation.covers(item_code)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from onewindow.accounts.choices import AccountKind, Role
 from onewindow.accounts.models import ChiefRepresentativeAuthorisation
-from onewindow.accounts.permissions import active_assignments, grants, role_q, scope_q, staff_department_ids
+from onewindow.accounts.permissions import active_assignments, grants, in_scope, role_q, scope_q, staff_department_ids
 from onewindow.cases.choices import CaseStatus, JointStatus, StepStatus
 from onewindow.cases.models import Case, CaseDocument, CaseMaterial, CaseStep, JointCase
 from onewindow.core.errors import NotFound
@@ -69,15 +69,33 @@ _OWN_CASE_READ = PreparedRead(
 )
 
 
+# Staff: where the case is, which the actor's scope is checked against as `visible_cases` would.
+_CASE_PLACE_READ = PreparedRead(
+    lambda pk: Case.objects.filter(pk=pk).order_by()
+    .values_list("id", "applicant_id", "filed_by_id", "status", "department_id", "department__region__path"),
+    pk=int,
+)
+
+
+def _visible(actor: Any, place: dict[str, Any]) -> bool:
+    """`visible_cases(actor)` as a test of one case's place (a row of `_CASE_PLACE_READ`)."""
+    if not _is_user(actor):
+        return False
+    if actor.pk in (place["applicant_id"], place["filed_by_id"]):
+        return True
+    return place["status"] != CaseStatus.DRAFT and actor.kind == AccountKind.STAFF and in_scope(
+        actor, department_id=place["department_id"], region_path=place["department__region__path"])
+
+
 def case_to_act_on(actor: Any, pk: int) -> Case:
-    """The case an action names, scoped exactly as `case_for` scopes it (for anyone but staff,
-    `my_cases`, with its SQL built once). The service locks and reads the whole row itself, so
-    only the id and the applicant are read here."""
+    """The case an action names, scoped exactly as `case_for` scopes it, in one statement whose
+    SQL is built once: for an applicant `my_cases` as a filter; for staff the case's place,
+    checked against their scope (read with their token or session). The service locks and
+    reads the whole row itself, so only the id and the applicant are kept here."""
     if _is_user(actor) and actor.kind != AccountKind.STAFF:
         found = [loaded(Case, row) for row in _OWN_CASE_READ.rows(user=actor.pk, pk=pk)]
     else:
-        found = list(visible_cases(actor).filter(pk=pk).select_related(None).only("pk", "applicant_id")
-                     .order_by()[:1])
+        found = [loaded(Case, row) for row in _CASE_PLACE_READ.rows(pk=pk) if _visible(actor, row)]
     if not found:
         raise NotFound(_("没有找到该办件。"))
     return found[0]

@@ -32,9 +32,10 @@ class _Text(str):
 
 
 # An integer parameter stands in as a value no key takes, inside every integer column's range
-# (a value out of range would make the ORM drop the condition); a moment as one in 1901.
+# (a value out of range would make the ORM drop the condition); a moment or a day as one in 1901.
 _INTEGER_PLACEHOLDER = -2_000_000_000
 _MOMENT_PLACEHOLDER = dt.datetime(1901, 1, 1, tzinfo=dt.timezone.utc)
+_DAY_PLACEHOLDER = dt.date(1901, 1, 1)
 
 
 def _placeholder(kind: type, index: int) -> Any:
@@ -44,12 +45,18 @@ def _placeholder(kind: type, index: int) -> Any:
         return _INTEGER_PLACEHOLDER - index
     if kind is dt.datetime:
         return _MOMENT_PLACEHOLDER + dt.timedelta(microseconds=index + 1)
-    raise TypeError(f"a PreparedRead parameter is str, int or datetime, not {kind}")
+    if kind is dt.date:
+        return _DAY_PLACEHOLDER + dt.timedelta(days=index + 1)
+    raise TypeError(f"a PreparedRead parameter is str, int, datetime or date, not {kind}")
 
 
 def _adapter(kind: type, connection: Any) -> Callable[[Any], Any]:
-    """How the ORM hands a value of this kind to the database (SQLite takes moments as text)."""
-    return connection.ops.adapt_datetimefield_value if kind is dt.datetime else (lambda value: value)
+    """How the ORM hands a value of this kind to the database (SQLite takes moments and days as text)."""
+    if kind is dt.datetime:
+        return connection.ops.adapt_datetimefield_value
+    if kind is dt.date:
+        return connection.ops.adapt_datefield_value
+    return lambda value: value
 
 
 def _slot_key(value: Any) -> tuple[type, Any]:
@@ -61,7 +68,7 @@ class PreparedRead:
     """``PreparedRead(build, number=str, code=str)``: ``build(number=..., code=...)`` returns a
     ``values_list`` queryset; ``read.rows(number="A", code="B")`` runs it and returns its rows as
     dicts keyed by the listed fields. A parameter is text (str), an integer (int: a user's id,
-    say) or a moment (datetime: now, say)."""
+    say), a moment (datetime: now, say) or a day (date: today)."""
 
     def __init__(self, build: Callable[..., QuerySet], *, using: str = "default", **parameters: type) -> None:
         self._build, self._using, self._parameters = build, using, parameters
