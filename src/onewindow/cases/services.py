@@ -407,7 +407,7 @@ def case_save_form(*, actor: Any, case: Case, data: dict[str, Any], deferral: li
     attachments = {field["key"] for field in fields if field.get("type") == "attachment"}
     data = {key: value for key, value in data.items() if key not in attachments}
     locked.form_data = data
-    locked.save(update_fields=["form_data", "deferral_requested", "updated_at"])
+    update(locked)
     audit.record(actor=actor, action="cases.save_form", target=locked,
                  after={"fields": sorted(data), "deferral": locked.deferral_requested})
     return locked
@@ -628,7 +628,7 @@ def case_supply(*, actor: Any, case: Case) -> Case:
     locked.form_data = _checked_application(locked, excused=frozenset(locked.deferral_requested))
     before = _move(locked, transition)
     locked.acceptance_due = workdays.add_working_days(_today(), ACCEPTANCE_DAYS, region=locked.region).date
-    locked.save(update_fields=["status", "form_data", "acceptance_due", "updated_at"])
+    update(locked)
     locked.supplement_notices.filter(answered_at__isnull=True).update(answered_at=timezone.now())
     _record(locked, actor, "supply", before)
     return locked
@@ -641,7 +641,7 @@ def case_withdraw(*, actor: Any, case: Case, reason: str) -> Case:
     before = _move(locked, transition)
     locked.ended_reason = text
     locked.paused_since = None
-    locked.save(update_fields=["status", "ended_reason", "paused_since", "updated_at"])
+    update(locked)
     locked.steps.exclude(status=StepStatus.DONE).update(status=StepStatus.DONE, finished_at=timezone.now(),
                                                         outcome=StepOutcome.OTHER, opinion=text)
     _record(locked, actor, "withdraw", before, note=text, reason=text)
@@ -655,20 +655,26 @@ def _start_steps(case: Case, when: dt.datetime, actor: Any) -> None:
     """The acceptance step is done by acceptance; the next step of the template opens."""
     steps = case.version.content.get("steps", [])
     first = steps[0]
-    CaseStep.objects.create(case=case, position=0, key=first["key"], name=first["name"], kind=first["kind"],
-                            role=first["role"], limit_days=first["limit_days"], status=StepStatus.DONE,
-                            assignee=actor if getattr(actor, "pk", None) else None, started_at=case.submitted_at,
-                            due=case.acceptance_due, finished_at=when, outcome=StepOutcome.PASS,
-                            opinion=_("予以受理") if actor else _("逾期未作处理，自收到申请之日起即为受理"))
-    _open_step_at(case, 1, timezone.localdate(when))
+    done = CaseStep(case=case, position=0, key=first["key"], name=first["name"], kind=first["kind"],
+                    role=first["role"], limit_days=first["limit_days"], status=StepStatus.DONE,
+                    assignee=actor if getattr(actor, "pk", None) else None, started_at=case.submitted_at,
+                    due=case.acceptance_due, finished_at=when, outcome=StepOutcome.PASS,
+                    opinion=_("予以受理") if actor else _("逾期未作处理，自收到申请之日起即为受理"))
+    insert(done, _step_at(case, 1, timezone.localdate(when)))
+
+
+def _step_at(case: Case, position: int, start: dt.date) -> CaseStep:
+    """The step at `position` of the case's template, opening on `start` (not yet written)."""
+    template = case.version.content["steps"][position]
+    return CaseStep(case=case, position=position, key=template["key"], name=template["name"],
+                    kind=template["kind"], role=template["role"], limit_days=template["limit_days"],
+                    started_at=timezone.now(), due=clock.step_due(start, template["limit_days"], case.region))
 
 
 def _open_step_at(case: Case, position: int, start: dt.date) -> CaseStep:
-    template = case.version.content["steps"][position]
-    return CaseStep.objects.create(case=case, position=position, key=template["key"], name=template["name"],
-                                   kind=template["kind"], role=template["role"], limit_days=template["limit_days"],
-                                   started_at=timezone.now(),
-                                   due=clock.step_due(start, template["limit_days"], case.region))
+    step = _step_at(case, position, start)
+    insert(step)
+    return step
 
 
 def _start_clock(case: Case, when: dt.datetime) -> None:
@@ -690,7 +696,7 @@ def case_accept(*, actor: Any, case: Case, deferred_due: dt.date | None = None) 
     locked.accepted_at = now
     locked.accepted_by = actor
     _start_clock(locked, now)
-    present = set(locked.materials.values_list("material_key", flat=True))
+    present = {material["material_key"] for material in _ATTACHED_READ.rows(case=locked.pk)}
     still_missing = [key for key in locked.deferral_requested if key not in present]
     deferred_names: list[str] = []
     if still_missing:
@@ -727,7 +733,7 @@ def case_refuse(*, actor: Any, case: Case, reasons: str, basis: str) -> Case:
     locked.refusal_reasons = _text(reasons, field="reasons", message=_("不予受理须写明理由。"))
     locked.refusal_basis = _text(basis, field="basis", message=_("不予受理须写明法律依据。"))
     before = _move(locked, transition)
-    locked.save(update_fields=["status", "refusal_reasons", "refusal_basis", "updated_at"])
+    update(locked)
     _issue_document(locked, DocumentKind.REFUSAL, actor, reasons=locked.refusal_reasons, basis=locked.refusal_basis,
                     remedy=str(_("如不服本决定，可以自收到本决定书之日起六十日内依法申请行政复议，"
                                  "或者在六个月内依法提起行政诉讼。")))
@@ -762,7 +768,7 @@ def case_request_supplement(
     notice = SupplementNotice.objects.create(case=locked, submission=submission, missing=items, note=text,
                                              issued_by=actor, repeated=repeated)
     before = _move(locked, transition)
-    locked.save(update_fields=["status", "updated_at"])
+    update(locked)
     _issue_document(locked, DocumentKind.SUPPLEMENT, actor, missing=items, note=text)
     _record(locked, actor, "request_supplement", before, missing=[i["name"] or i["reason"] for i in items],
             repeated=repeated)
@@ -803,6 +809,14 @@ def accept_on_receipt_sweep() -> int:
 # --- review steps (审查) ------------------------------------------------------------------------
 
 
+# A case's open step, locked (its steps are opened one at a time, in the template's order).
+_OPEN_STEP_LOCK_READ = PreparedRead(
+    lambda case: CaseStep.objects.select_for_update(of=("self",)).filter(case_id=case)
+    .exclude(status=StepStatus.DONE).order_by(*CaseStep._meta.ordering).values_list(*columns(CaseStep))[:1],
+    case=int,
+)
+
+
 def _act_on_step(action: str, case: Case, actor: Any, step: CaseStep | None) -> tuple[Case, Transition, CaseStep]:
     """Lock the case and its open step, which must be the one the actor acted on (a page left
     open while a colleague acted names another: that is said before anything else), then check
@@ -810,7 +824,7 @@ def _act_on_step(action: str, case: Case, actor: Any, step: CaseStep | None) -> 
     locked = _lock(case)
     current = None
     if locked.status in CASE_LIFECYCLE.transition(action).sources:
-        current = locked.steps.select_for_update().exclude(status=StepStatus.DONE).first()
+        current = next((loaded(CaseStep, row) for row in _OPEN_STEP_LOCK_READ.rows(case=locked.pk)), None)
         if current is None or (step is not None and step.pk != current.pk):
             raise DomainError(_("该环节已由他人办理，请刷新后查看。"))
         locked.locked_open_step = current
@@ -857,7 +871,7 @@ def _finish_step(step: CaseStep, actor: Any, outcome: str, opinion: str) -> None
     step.finished_at = timezone.now()
     step.outcome = outcome
     step.opinion = opinion
-    step.save(update_fields=["status", "assignee", "finished_at", "outcome", "opinion"])
+    update(step)
 
 
 def _claimed_by_other(step: CaseStep, actor: Any) -> bool:
@@ -922,7 +936,7 @@ def case_start_special(*, actor: Any, case: Case, name: str, reason: str,
     )
     before = _move(locked, transition)
     locked.paused_since = _today()
-    locked.save(update_fields=["status", "paused_since", "updated_at"])
+    update(locked)
     _record(locked, actor, "start_special", before, note=text, procedure=run.name, max_days=run.max_days)
     _tell_applicant(locked, _("办件进入特别程序"), _("您的申请 %(number)s 进入“%(name)s”，所需时间不计入办理时限，最长 %(days)s 个工作日。")
                     % {"number": locked.number, "name": run.name, "days": run.max_days})
@@ -1190,17 +1204,25 @@ def auto_decide_sweep() -> int:
     return sum(case_auto_decide(case=case).status != S.SUBMITTED for case in waiting)
 
 
+# The 容缺 materials a case still waits for.
+_OUTSTANDING_READ = PreparedRead(
+    lambda case: DeferredMaterial.objects.filter(case_id=case, supplied_at__isnull=True)
+    .order_by(*DeferredMaterial._meta.ordering).values_list("name"),
+    case=int,
+)
+
+
 @transaction.atomic
 def case_complete(*, actor: Any, case: Case) -> Case:
     """办结: the result is made (licence printed, document sealed) and ready to deliver. An
     approval with 容缺 materials still outstanding cannot be completed."""
     locked, transition = _act("complete", case, actor)
-    outstanding = locked.deferred_materials.filter(supplied_at__isnull=True).values_list("name", flat=True)
+    outstanding = [material["name"] for material in _OUTSTANDING_READ.rows(case=locked.pk)]
     if locked.decision == Decision.APPROVED and outstanding:
         raise DomainError(_("容缺材料尚未补齐：%(names)s。") % {"names": listing(outstanding)})
     before = _move(locked, transition)
     locked.completed_at = timezone.now()
-    locked.save(update_fields=["status", "completed_at", "updated_at"])
+    update(locked)
     _record(locked, actor, "complete", before, result_number=locked.result_number)
     _tell_applicant(locked, _("办件已办结"), _("您的申请 %(number)s 已办结，请按选择的方式领取结果。")
                     % {"number": locked.number})
@@ -1249,7 +1271,7 @@ def case_archive(*, actor: Any, case: Case) -> CaseArchive:
     before = _move(locked, transition)
     now = timezone.now()
     locked.archived_at = now
-    locked.save(update_fields=["status", "archived_at", "updated_at"])
+    update(locked)
     # Stored as the JSON it is hashed as (dates as ISO text), so the stored copy re-hashes the same.
     encoded = archive.manifest_bytes(archive.build_manifest(locked, archived_at=now))
     manifest = json.loads(encoded)
@@ -1265,7 +1287,7 @@ def case_record_visit(*, actor: Any, case: Case) -> Case:
     """The applicant came to the hall for this case (跑动次数)."""
     locked, _transition = _act("record_visit", case, actor)
     locked.visits += 1
-    locked.save(update_fields=["visits", "updated_at"])
+    update(locked)
     _record(locked, actor, "record_visit", locked.status, visits=locked.visits)
     return locked
 
@@ -1280,7 +1302,7 @@ def case_terminate(*, case: Case, reason: str) -> Case:
     before = _move(locked, transition)
     locked.ended_reason = reason
     locked.paused_since = None
-    locked.save(update_fields=["status", "ended_reason", "paused_since", "updated_at"])
+    update(locked)
     locked.steps.exclude(status=StepStatus.DONE).update(status=StepStatus.DONE, finished_at=timezone.now(),
                                                         outcome=StepOutcome.OTHER, opinion=reason)
     _issue_document(locked, DocumentKind.TERMINATION, None, reason=reason)
