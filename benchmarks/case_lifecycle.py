@@ -282,10 +282,14 @@ class Recorder:
             raw = context["cursor"].cursor
             if connection.vendor == "postgresql":
                 result_set = raw.pgresult
-                if result_set is not None and result_set.ntuples == 1:
-                    returned = result_set.get_value(0, 0).decode()
+                if result_set is not None:
+                    values = [result_set.get_value(row, 0).decode() for row in range(result_set.ntuples)]
+                    returned = [int(value) for value in values if value.isdigit()]
             else:
-                returned = str(raw.lastrowid)
+                # SQLite makes every row of an INSERT at its first step, numbering them in turn.
+                insert = _INSERT.match(sql)
+                rows = len(params) // len(insert.group(2).split(",")) if insert and params else 1
+                returned = list(range(raw.lastrowid - rows + 1, raw.lastrowid + 1)) if raw.lastrowid else []
         self.statements.append({"action": self.action, "sql": sql, "params": tuple(params or ()) if not many else None,
                                 "returned": returned})
         return result
@@ -452,12 +456,13 @@ class Templater:
                 if column in unique and value is not None and not isinstance(value, int):
                     self._unique_value(value)
         templated = [self._template(value) for value in params]
-        returns = None
-        if recorded["returned"] is not None and recorded["returned"].isdigit():
-            returned = int(recorded["returned"])
+        # The ids the statement made, in order (an INSERT of several rows numbers them in turn).
+        returns = []
+        made = sorted(recorded["returned"] or ())
+        for row, returned in enumerate(made, start=1):
             if returned >= ID_BASE:
-                returns = Var(f"ow_v{index}_id")
-                self.ids[returned] = returns
+                returns.append(Var(f"ow_v{index}_id" if len(made) == 1 else f"ow_v{index}_r{row}"))
+                self.ids[returned] = returns[-1]
         return {"action": recorded["action"], "sql": sql, "params": templated, "returns": returns}
 
     def all(self, statements: list[dict]) -> list[dict]:
@@ -510,8 +515,13 @@ def _pg_statement(statement: dict, conn) -> str:
 
     text = re.sub(r"%s|%%", replace, statement["sql"]) if statement["params"] else statement["sql"].replace("%%", "%")
     text = text.replace("\n", " ")
-    if statement["returns"] is not None:
-        return f"{text} \\gset {statement['returns'].name[:-2]}"
+    returns = statement["returns"]
+    if len(returns) == 1:
+        return f"{text} \\gset {returns[0].name[:-2]}"
+    if returns:  # several rows: their ids, in order, one variable each
+        prefix = returns[0].name.rsplit("_", 1)[0]
+        picked = ", ".join(f"(array_agg(made.id ORDER BY made.id))[{row}] AS r{row}" for row in range(1, len(returns) + 1))
+        return f"WITH made AS ({text}) SELECT {picked} FROM made \\gset {prefix}_"
     return f"{text};"
 
 
@@ -674,10 +684,10 @@ def sqlite_ceiling(recorded: dict, http_rate: float, draft_rate: float) -> dict:
                 continue
             params = [_sqlite_value(p, variables) for p in statement["params"]]
             cursor = db.execute(sql.replace("%s", "?").replace("%%", "%"), params)
-            if statement["returns"] is not None:
-                variables[statement["returns"].name] = cursor.fetchone()[0]
-            elif " RETURNING " in sql:
-                cursor.fetchall()
+            if " RETURNING " in sql:
+                made = sorted(row[0] for row in cursor.fetchall())
+                for var, made_id in zip(statement["returns"], made):
+                    variables[var.name] = made_id
 
     lifecycle = [s for s in recorded["statements"] if s["action"] in LIFECYCLE_ACTIONS]
     drafts = [s for s in recorded["statements"] if s["action"] in DRAFT_ACTIONS]
