@@ -22,7 +22,9 @@ text field, two required materials, steps accept → review → decide) and an A
     Reported: full lifecycles per second, p50/p99 per action, and the CPU each part of the
     machine spent per lifecycle (the uvicorn workers; the PostgreSQL server, all of its
     sessions; the client threads). The figures mean something only on an otherwise idle
-    machine: the load average is printed before and after each database.
+    machine: the load average is printed before and after each database, and before it the CPU
+    time of a fixed Python task (`harness.reference_task_ms`), against which runs on a machine
+    whose speed changes are compared.
 (b) Ceiling. One draft and one lifecycle are run in-process through the same API (Django's test
     client, tokens and all) while every SQL statement is recorded with its parameters and the
     transaction boundaries. The statements are replayed without Python in between: on
@@ -52,7 +54,7 @@ import time
 import uuid
 from pathlib import Path
 
-from harness import SERVER_THREADS, SERVER_WORKERS, percentile, run_child, served, setup_django
+from harness import SERVER_THREADS, SERVER_WORKERS, percentile, reference_task_ms, run_child, served, setup_django
 
 ITEMS = 4
 CLIENTS = 8
@@ -978,7 +980,8 @@ def main() -> None:
     for backend in args.backends.split(","):
         print(f"{backend}: {args.clients} clients, {args.workers} uvicorn workers × {args.threads} threads, "
               f"{args.items} items, "
-              f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} before", flush=True)
+              f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} before, "
+              f"reference task {reference_task_ms():.0f} ms", flush=True)
         results[backend] = figures = _run(backend, args)
         _report(backend, figures, args)
         print(f"  load average {os.getloadavg()[0]:.2f} after (other processes on the machine skew the figures)",

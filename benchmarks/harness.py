@@ -68,6 +68,19 @@ def setup_django() -> None:
     django.setup()
 
 
+def reference_task_ms() -> float:
+    """CPU milliseconds of a fixed pure-Python task (the median of three tries): how fast this
+    machine runs Python at the moment. Its speed has been seen to change by nearly half within
+    a day, so the figures of different runs are read against this."""
+    times = []
+    for _ in range(3):
+        started = time.process_time()
+        words = sorted(str(n * 7919 % 100_003) for n in range(200_000))
+        json.loads(json.dumps({word: len(word) for word in words}))
+        times.append((time.process_time() - started) * 1000)
+    return sorted(times)[1]
+
+
 def percentile(samples: list[float], share: float) -> float:
     """The nearest-rank percentile (share 0.95 → p95); NaN for no samples."""
     if not samples:

@@ -21,7 +21,9 @@ acting as its own resident:
              drafts run out; every answer is checked to be decided.
 Reported: decisions per second, the submit → decided latency (p50/p99), and the CPU each part
 of the machine spent per decision. The figures mean something only on an otherwise idle
-machine: the load average is printed before and after each database.
+machine: the load average is printed before and after each database, and before it the CPU time
+of a fixed Python task (`harness.reference_task_ms`), against which runs on a machine whose speed
+changes are compared.
 
 Goals of the issue: ≥ 200 decisions/s on the 2-core machine (PostgreSQL), p99 ≤ 100 ms. The
 last line printed holds the figures of every database.
@@ -45,7 +47,7 @@ from case_lifecycle import (
     _png,
     _postmaster_pid,
 )
-from harness import SERVER_THREADS, SERVER_WORKERS, percentile, run_child, served, setup_django
+from harness import SERVER_THREADS, SERVER_WORKERS, percentile, reference_task_ms, run_child, served, setup_django
 
 # The demo's 老年人优待证办理: its rules approve a resident of 60 or more with a local household
 # registration; the application needs two materials (ID card and photo) uploaded.
@@ -293,7 +295,7 @@ def main() -> None:
         print(
             f"{backend}: {args.clients} clients, {args.workers} uvicorn workers × {args.threads} threads, "
             f"{os.cpu_count()} CPUs, "
-            f"load average {os.getloadavg()[0]:.2f} before",
+            f"load average {os.getloadavg()[0]:.2f} before, reference task {reference_task_ms():.0f} ms",
             flush=True,
         )
         results[backend] = figures = _run(backend, args)
