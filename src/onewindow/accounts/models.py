@@ -138,9 +138,10 @@ class Enterprise(TimeStampedModel):
 
 
 class ActiveQuerySet(models.QuerySet):
-    """Rows that are not revoked and inside their validity window at `at` (default now)."""
+    """Rows that are not revoked and inside their validity window at `at` (default now; a model
+    whose window is whole days also takes a day)."""
 
-    def active(self, at: datetime | None = None) -> "ActiveQuerySet":
+    def active(self, at: datetime | date | None = None) -> "ActiveQuerySet":
         return self.filter(self.model.in_force_q(at or timezone.now()))
 
 
@@ -159,7 +160,7 @@ class Revocable(TimeStampedModel):
         abstract = True
 
     @classmethod
-    def in_force_q(cls, at: datetime, prefix: str = "") -> Q:
+    def in_force_q(cls, at: datetime | date, prefix: str = "") -> Q:
         """Not revoked and inside the validity window at `at`. `prefix` ("user__role_assignments__")
         names the way from another model, for a join's condition (FilteredRelation)."""
         return _prefixed(Q(revoked_at__isnull=True) & cls.validity_q(at), prefix)
@@ -321,11 +322,9 @@ class ChiefRepresentativeAuthorisation(Revocable):
         return f"{self.document_number} · {self.representative} · {self.department}"
 
     @staticmethod
-    def validity_q(at: datetime) -> Q:
-        return ChiefRepresentativeAuthorisation.validity_on(timezone.localdate(at))
-
-    @staticmethod
-    def validity_on(day: date) -> Q:
+    def validity_q(at: datetime | date) -> Q:
+        """Valid on the day of `at` (a moment, or the day itself: the window is whole days)."""
+        day = timezone.localdate(at) if isinstance(at, datetime) else at
         return Q(valid_from__lte=day, valid_until__gte=day)
 
     def covers(self, item_code: str | None) -> bool:

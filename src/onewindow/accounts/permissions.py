@@ -178,10 +178,8 @@ def role_q(user: Any, role: str, *, department_field: str = "department", region
 
 # A chief representative's written authorisations in force: read by every decision, SQL built once.
 _AUTHORISATIONS_READ = PreparedRead(
-    lambda representative, today: ChiefRepresentativeAuthorisation.objects
-    .filter(ChiefRepresentativeAuthorisation.validity_on(today), representative_id=representative,
-            revoked_at__isnull=True)
-    .order_by().values_list(*columns(ChiefRepresentativeAuthorisation)),
+    lambda representative, today: ChiefRepresentativeAuthorisation.objects.active(today)
+    .filter(representative_id=representative).order_by().values_list(*columns(ChiefRepresentativeAuthorisation)),
     representative=int, today=date,
 )
 

@@ -26,7 +26,7 @@ from functools import partial, reduce
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -117,10 +117,15 @@ def may_act_on_step(actor: Any, case: Case, step: CaseStep | None) -> bool:
     return has_role(actor, step.role, department=case.department)
 
 
+def _open_steps(case_id: int) -> QuerySet[CaseStep]:
+    """A case's steps not yet done, the open one first (steps open one at a time, in the template's order)."""
+    return CaseStep.objects.filter(case_id=case_id).exclude(status=StepStatus.DONE).order_by(*CaseStep._meta.ordering)
+
+
 def _open_step(case: Case) -> CaseStep | None:
     if hasattr(case, "locked_open_step"):  # read under the lock by `_act_on_step` just now
         return case.locked_open_step
-    return case.steps.exclude(status=StepStatus.DONE).first()
+    return _open_steps(case.pk).first()
 
 
 def _step_handler(actor: Any, case: Case) -> bool:
@@ -809,12 +814,9 @@ def accept_on_receipt_sweep() -> int:
 # --- review steps (审查) ------------------------------------------------------------------------
 
 
-# A case's open step, locked (its steps are opened one at a time, in the template's order).
+# A case's open step, locked.
 _OPEN_STEP_LOCK_READ = PreparedRead(
-    lambda case: CaseStep.objects.select_for_update(of=("self",)).filter(case_id=case)
-    .exclude(status=StepStatus.DONE).order_by(*CaseStep._meta.ordering).values_list(*columns(CaseStep))[:1],
-    case=int,
-)
+    lambda case: _open_steps(case).select_for_update(of=("self",)).values_list(*columns(CaseStep))[:1], case=int)
 
 
 def _act_on_step(action: str, case: Case, actor: Any, step: CaseStep | None) -> tuple[Case, Transition, CaseStep]:
