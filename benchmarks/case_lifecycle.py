@@ -54,7 +54,7 @@ import time
 import uuid
 from pathlib import Path
 
-from harness import SERVER_THREADS, SERVER_WORKERS, percentile, reference_task_ms, run_child, served, setup_django
+from harness import SERVER_THREADS, SERVER_WORKERS, machine_after, machine_before, percentile, run_child, served, setup_django
 
 ITEMS = 4
 CLIENTS = 8
@@ -980,12 +980,10 @@ def main() -> None:
     for backend in args.backends.split(","):
         print(f"{backend}: {args.clients} clients, {args.workers} uvicorn workers × {args.threads} threads, "
               f"{args.items} items, "
-              f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} before, "
-              f"reference task {reference_task_ms():.0f} ms", flush=True)
+              f"{os.cpu_count()} CPUs, {machine_before()}", flush=True)
         results[backend] = figures = _run(backend, args)
         _report(backend, figures, args)
-        print(f"  load average {os.getloadavg()[0]:.2f} after (other processes on the machine skew the figures)",
-              flush=True)
+        print(machine_after(), flush=True)
     summary = []
     for backend, f in results.items():
         worst = max(f["latency"][a]["p99"] for a in LIFECYCLE_ACTIONS)

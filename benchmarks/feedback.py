@@ -21,7 +21,8 @@ requests go to the demo department at once.
 
 Goals of the issue: intake ≥ 300 complaints/s on PostgreSQL; lookup p95 ≤ 20 ms under load.
 The figures mean something only on an otherwise idle machine: the load average is printed
-before and after. The last line printed holds the figures of every database.
+before and after, and before it the CPU time of a fixed Python task (`harness.reference_task_ms`).
+The last line printed holds the figures of every database.
 """
 
 import argparse
@@ -31,7 +32,7 @@ import threading
 import time
 from urllib.parse import urlencode
 
-from harness import KeepAliveClient, percentile, run_child, served
+from harness import KeepAliveClient, machine_after, machine_before, percentile, run_child, served
 
 CLIENTS = 8
 WORKERS = 4
@@ -252,7 +253,7 @@ def main() -> None:
     for backend in args.backends.split(","):
         print(
             f"{backend}: {args.clients} clients, {args.workers} uvicorn workers, {os.cpu_count()} CPUs, "
-            f"load average {os.getloadavg()[0]:.2f} before",
+            f"{machine_before()}",
             flush=True,
         )
         results[backend] = f = _run(backend, args)
@@ -270,10 +271,7 @@ def main() -> None:
         )
         if f["errors"]:
             print(f"  first errors: {f['errors']}")
-        print(
-            f"  load average {os.getloadavg()[0]:.2f} after (other processes on the machine skew the figures)",
-            flush=True,
-        )
+        print(machine_after(), flush=True)
     summary = []
     for backend, f in results.items():
         met = f["intake_per_s"] >= GOAL_INTAKE and f["lookup_p95"] <= GOAL_P95

@@ -81,6 +81,15 @@ def reference_task_ms() -> float:
     return sorted(times)[1]
 
 
+def machine_before() -> str:
+    """What a run's first line says of the machine: its load, and how fast it runs Python now."""
+    return f"load average {os.getloadavg()[0]:.2f} before, reference task {reference_task_ms():.0f} ms"
+
+
+def machine_after() -> str:
+    return f"  load average {os.getloadavg()[0]:.2f} after (other processes on the machine skew the figures)"
+
+
 def percentile(samples: list[float], share: float) -> float:
     """The nearest-rank percentile (share 0.95 → p95); NaN for no samples."""
     if not samples:

@@ -36,7 +36,7 @@ import threading
 import time
 from pathlib import Path
 
-from harness import percentile, run_child, served, setup_django
+from harness import machine_after, machine_before, percentile, run_child, served, setup_django
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -572,7 +572,7 @@ def main() -> None:
     for backend in args.backends.split(","):
         print(
             f"{backend}: {args.licences:,} licences, clients {args.clients}, {args.workers} uvicorn workers, "
-            f"load average {os.getloadavg()[0]:.2f} before",
+            f"{machine_before()}",
             flush=True,
         )
         results[backend] = f = _run(backend, args)
@@ -586,10 +586,7 @@ def main() -> None:
                 f"latency ms p50 {load['p50_ms']:.1f} / p95 {load['p95_ms']:.1f} / p99 {load['p99_ms']:.1f}; "
                 f"wrong answers {load['errors']} {load['error_sample']}"
             )
-        print(
-            f"  load average {os.getloadavg()[0]:.2f} after (other processes on the machine skew the figures)",
-            flush=True,
-        )
+        print(machine_after(), flush=True)
     parts = [
         (
             f"Ed25519 {crypto['ed25519']['signatures_per_s']:,.0f} signatures/s "

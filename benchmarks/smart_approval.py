@@ -47,7 +47,7 @@ from case_lifecycle import (
     _png,
     _postmaster_pid,
 )
-from harness import SERVER_THREADS, SERVER_WORKERS, percentile, reference_task_ms, run_child, served, setup_django
+from harness import SERVER_THREADS, SERVER_WORKERS, machine_after, machine_before, percentile, run_child, served, setup_django
 
 # The demo's 老年人优待证办理: its rules approve a resident of 60 or more with a local household
 # registration; the application needs two materials (ID card and photo) uploaded.
@@ -294,16 +294,12 @@ def main() -> None:
     for backend in args.backends.split(","):
         print(
             f"{backend}: {args.clients} clients, {args.workers} uvicorn workers × {args.threads} threads, "
-            f"{os.cpu_count()} CPUs, "
-            f"load average {os.getloadavg()[0]:.2f} before, reference task {reference_task_ms():.0f} ms",
+            f"{os.cpu_count()} CPUs, {machine_before()}",
             flush=True,
         )
         results[backend] = figures = _run(backend, args)
         _report(backend, figures)
-        print(
-            f"  load average {os.getloadavg()[0]:.2f} after (other processes on the machine skew the figures)",
-            flush=True,
-        )
+        print(machine_after(), flush=True)
     summary = []
     for backend, f in results.items():
         met = f["decisions_per_s"] >= GOAL_RATE and f["p99"] <= GOAL_P99

@@ -43,7 +43,7 @@ import os
 import random
 import time
 
-from harness import percentile, run_child, setup_django
+from harness import machine_after, machine_before, percentile, run_child, setup_django
 
 CASES = {"postgres": 10_000_000, "sqlite": 1_000_000}
 CITIES = 4
@@ -571,7 +571,7 @@ def main() -> None:
     for backend in args.backends.split(","):
         cases = args.cases or CASES[backend]
         print(
-            f"{backend}: {cases:,} cases, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} before",
+            f"{backend}: {cases:,} cases, {os.cpu_count()} CPUs, {machine_before()}",
             flush=True,
         )
         f = _run(backend, args, cases)
@@ -594,10 +594,7 @@ def main() -> None:
                 f"{verdict})",
                 flush=True,
             )
-        print(
-            f"  load average {os.getloadavg()[0]:.2f} after (other processes on the machine skew the figures)",
-            flush=True,
-        )
+        print(machine_after(), flush=True)
         summary.append(
             f"{backend} ({cases:,} cases): list p95 {f['latency']['list']['p95']:.1f} ms, board p95 "
             f"{f['latency']['board']['p95']:.1f} ms, dashboard p95 {f['latency']['dashboard']['p95']:.1f} ms, "
