@@ -8,6 +8,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from onewindow.accounts.models import RoleAssignment
 from onewindow.core.models import Notification, Region
@@ -108,7 +109,8 @@ def test_day_parameters_answer_as_the_orm(regions):
             .values_list("code")
 
     read = PreparedRead(build, since=dt.date, until=dt.date)
-    today = Region.objects.get(code="520300").created_at.date()
+    # The day as `__date` sees it: in the platform's time zone, not UTC's.
+    today = timezone.localdate(Region.objects.get(code="520300").created_at)
     days = (today - dt.timedelta(days=1), today, today + dt.timedelta(days=1))
     answers = {(since, until): [row["code"] for row in read.rows(since=since, until=until)]
                for since in days for until in days}
