@@ -1,4 +1,4 @@
-"""Notifications: transactional outbox, sending by task and sweep, retries, the inbox pages."""
+"""Notifications: transactional outbox, sending by the worker's sweep, retries, the inbox pages."""
 
 import json
 import threading
@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
-from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -15,13 +14,6 @@ from django_tasks_db.models import DBTaskResult
 from onewindow.core import notifications, periodic, tasks
 from onewindow.core.errors import InvalidInput, NotFound
 from onewindow.core.models import AuditEntry, DeliveryStatus, Notification, NotificationDelivery
-
-IMMEDIATE_TASKS = {
-    "default": {
-        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-        "QUEUES": ["default", "notifications", "sweeps"],
-    }
-}
 
 # --- channels standing in for a gateway, named by dotted path like the real ones ----------
 
@@ -57,7 +49,7 @@ class SweepDuringSendSms(notifications.OutboxSmsChannel):
     def send(self, delivery):
         sent_keys.append(str(delivery.key))
         if len(sent_keys) == 1:
-            calls.append(f"nested sweep sent {tasks.notifications_retry()}")
+            calls.append(f"nested sweep sent {tasks.notifications_send()}")
         super().send(delivery)
 
 
@@ -124,8 +116,8 @@ def test_notify_in_a_rolled_back_transaction_sends_nothing(alice, settings, mail
 def test_committed_notify_writes_inbox_and_outbox_and_the_worker_sends(alice, settings, mailoutbox):
     with transaction.atomic():
         notification = notify_all_channels(alice)
-        # The job is written with the outbox rows, in the same transaction.
-        assert DBTaskResult.objects.count() == 1
+    # The outbox rows are the queue: the service's transaction writes no job.
+    assert DBTaskResult.objects.count() == 0
 
     deliveries = {d.channel: d for d in notification.deliveries.all()}
     assert set(deliveries) == {"inbox", "sms", "email"}
@@ -134,11 +126,10 @@ def test_committed_notify_writes_inbox_and_outbox_and_the_worker_sends(alice, se
     assert {deliveries["sms"].status, deliveries["email"].status} == {DeliveryStatus.PENDING}
     assert deliveries["sms"].address == "13800138000"
     assert deliveries["email"].address == "alice@example.cn"
-    job = DBTaskResult.objects.get()
-    assert job.task_path == tasks.send_deliveries.module_path
-    assert sorted(job.args_kwargs["args"][0]) == sorted([deliveries["sms"].pk, deliveries["email"].pk])
+    assert sms_outbox(settings) == [] and mailoutbox == []
 
-    call_command("db_worker", queue_name="*", batch=True, startup_delay=False, reload=False, verbosity=0)
+    # The burst worker enqueues the due sweeps, notifications_send among them, and runs them.
+    call_command("worker", burst=True, verbosity=0)
 
     assert {d.status for d in notification.deliveries.all()} == {DeliveryStatus.SENT}
     assert all(d.sent_at and d.attempts == 1 for d in notification.deliveries.exclude(channel="inbox"))
@@ -153,24 +144,12 @@ def test_committed_notify_writes_inbox_and_outbox_and_the_worker_sends(alice, se
     assert Notification.objects.get().read_at is None
 
 
-@pytest.mark.django_db(transaction=True)
-@override_settings(TASKS=IMMEDIATE_TASKS)
-def test_immediate_backend_sends_right_after_commit(alice, mailoutbox):
-    with transaction.atomic():
-        notification = notify_all_channels(alice)
-        assert mailoutbox == []
-
-    assert {d.status for d in notification.deliveries.all()} == {DeliveryStatus.SENT}
-    assert len(mailoutbox) == 1
-
-
 @pytest.mark.django_db
-def test_send_task_sends_each_row_once(alice, settings):
-    notification = notify_all_channels(alice)
-    ids = list(notification.deliveries.values_list("pk", flat=True))
+def test_each_row_is_sent_once(alice, settings):
+    notify_all_channels(alice)
 
-    assert tasks.send_deliveries.call(ids) == 2  # the inbox entry was delivered when written
-    assert tasks.send_deliveries.call(ids) == 0
+    assert tasks.notifications_send() == 2  # the inbox entry was delivered when written
+    assert tasks.notifications_send() == 0
     assert len(sms_outbox(settings)) == 1
 
 
@@ -183,7 +162,7 @@ def test_a_channel_without_an_address_is_recorded_as_failed(bob, settings, mailo
     assert sms.attempts == 0
     assert "地址" in sms.last_error
     assert notification.deliveries.get(channel="inbox").status == DeliveryStatus.SENT
-    assert tasks.notifications_retry() == 0  # nothing is left to send
+    assert tasks.notifications_send() == 0  # nothing is left to send
     assert sms_outbox(settings) == []
 
 
@@ -273,9 +252,9 @@ def test_admin_retry_requeues_a_failed_delivery(admin_client, alice, settings):
     assert admin_client.get(reverse("admin:core_notificationdelivery_add")).status_code == 403
 
 
-def test_retry_sweep_is_registered():
-    sweep = periodic.registry["onewindow.core.tasks.notifications_retry"]
-    assert sweep.every_seconds == 30
+def test_send_sweep_is_registered():
+    sweep = periodic.registry["onewindow.core.tasks.notifications_send"]
+    assert sweep.every_seconds == 2
 
 
 # --- no double sending --------------------------------------------------------------------
@@ -288,7 +267,7 @@ def test_a_sweep_starting_mid_send_does_not_send_the_row_again(alice, bob, setti
     for user in (alice, bob):
         notifications.notify(recipient=user, subject="通知", body="内容", channels=("sms",))
 
-    outer = tasks.notifications_retry()
+    outer = tasks.notifications_send()
 
     # The nested sweep could not claim the row being sent, so it sent only the other one.
     assert calls == ["nested sweep sent 1"]

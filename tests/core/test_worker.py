@@ -1,11 +1,15 @@
-"""The worker: persisted tasks run after a restart, and sweeps are enqueued once while pending."""
+"""The worker: persisted tasks run after a restart, sweeps are enqueued once while pending, and
+finished jobs are pruned."""
+
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
-from onewindow.core import periodic
+from onewindow.core import periodic, tasks
 
 calls: list[str] = []
 
@@ -81,3 +85,26 @@ def test_burst_worker_enqueues_due_sweeps_and_runs_them():
     sweeps = DBTaskResult.objects.filter(task_path=periodic.run_sweep.module_path)
     assert sweeps.count() == len(periodic.registry)
     assert set(sweeps.values_list("status", flat=True)) == {"SUCCESSFUL"}
+
+
+@pytest.mark.django_db
+def test_finished_jobs_are_pruned_after_their_keeping_time():
+    now = timezone.now()
+
+    def job(status: str, finished_days_ago: float | None) -> DBTaskResult:
+        result = remember.enqueue(status)
+        finished_at = None if finished_days_ago is None else now - timedelta(days=finished_days_ago)
+        DBTaskResult.objects.filter(id=result.id).update(status=status, finished_at=finished_at)
+        return result.id
+
+    kept = {
+        job("SUCCESSFUL", 6),
+        job("FAILED", 29),
+        job("READY", None),
+        job("RUNNING", None),
+    }
+    job("SUCCESSFUL", 8)
+    job("FAILED", 31)
+
+    assert tasks.task_results_prune() == 2
+    assert {str(pk) for pk in DBTaskResult.objects.values_list("id", flat=True)} == kept

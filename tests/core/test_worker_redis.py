@@ -16,7 +16,7 @@ SCRIPT = textwrap.dedent(
 
     call_command("migrate", verbosity=0)
     assert settings.TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend"
-    name = "onewindow.core.tasks.notifications_retry"
+    name = "onewindow.core.tasks.notifications_send"
     result = periodic.run_sweep.enqueue(name)
     assert result.status == "READY", result.status
     call_command("worker", burst=True, no_scheduler=True, verbosity=0)

@@ -5,7 +5,7 @@ Each app registers its sweeps in a `sweeps` module (or any module it imports at 
     from onewindow.core.periodic import sweep
 
     @sweep(every_seconds=60)
-    def notifications_retry() -> int:
+    def notifications_send() -> int:
         ...  # returns how many rows it handled
 
 The worker's scheduler enqueues a `run_sweep` task when a sweep is due, so sweeps run in

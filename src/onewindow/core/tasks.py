@@ -1,18 +1,37 @@
-"""Core's background work: sending notification deliveries, now and on retry."""
+"""Core's background work: sending notification deliveries, pruning finished jobs."""
 
-from django_tasks import task
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from onewindow.core import notifications
 from onewindow.core.periodic import sweep
 
 
-@task(queue_name="notifications")
-def send_deliveries(delivery_ids: list[int]) -> int:
-    """Send the outbox rows one `notify` wrote; returns how many this run sent."""
-    return sum(notifications.deliver(pk) for pk in delivery_ids)
-
-
-@sweep(every_seconds=30)
-def notifications_retry() -> int:
-    """Send every delivery that is due: retries after backoff, and rows whose job was lost."""
+# Often enough that an SMS follows its case action within a few seconds.
+@sweep(every_seconds=2)
+def notifications_send() -> int:
+    """Send every delivery that is due: new rows, and retries whose backoff has passed."""
     return notifications.deliver_due()
+
+
+# The database backend keeps a row per job it ran; the sweeps alone add tens of thousands a day.
+FINISHED_JOBS_KEPT = timedelta(days=7)
+FAILED_JOBS_KEPT = timedelta(days=30)
+
+
+@sweep(every_seconds=3600)
+def task_results_prune() -> int:
+    """Delete the database backend's rows of jobs that succeeded a week ago or failed a month ago."""
+    if settings.TASK_BACKEND != "database":
+        return 0
+    now = timezone.now()
+    deleted, _ = DBTaskResult.objects.filter(
+        Q(status=TaskResultStatus.SUCCESSFUL, finished_at__lt=now - FINISHED_JOBS_KEPT)
+        | Q(status=TaskResultStatus.FAILED, finished_at__lt=now - FAILED_JOBS_KEPT)
+    ).delete()
+    return deleted
