@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from onewindow.catalogue import codes, selectors, services
 from onewindow.catalogue.choices import BatchStatus, VersionStatus
+from onewindow.catalogue.formdef import version_form
 from onewindow.catalogue.models import ImplementationItem, ItemVersion, PublicationBatch
 from onewindow.catalogue.schema import parse_content
 from onewindow.core.errors import DomainError, InvalidInput, PermissionDenied
@@ -111,6 +112,19 @@ def test_published_version_never_changes(world, basic, publish):
     history = selectors.public_history(second.item)
     assert [entry.version.number for entry in history] == [2, 1]
     assert [(c.label, c.kind) for c in history[0].changes] == [("注意事项", "changed")]
+
+
+def test_a_versions_form_is_parsed_once_per_content(world, basic):
+    draft = services.item_create(actor=world.editor, basic_item=basic, department=world.market,
+                                 content=item_content())
+    first = version_form(draft)
+    assert [field.key for field in first.fields] == ["location", "photos"]
+    assert version_form(ItemVersion.objects.get(pk=draft.pk)) is first  # read again: the same parse
+
+    form = {"fields": [{"key": "height", "label": "高度", "type": "number"}]}
+    services.version_update(actor=world.editor, version=draft, content=item_content(form=form))
+    edited = version_form(ItemVersion.objects.get(pk=draft.pk))
+    assert [field.key for field in edited.fields] == ["height"]
 
 
 def test_return_needs_an_opinion_and_reviewers_do_not_approve_their_own(world, basic):

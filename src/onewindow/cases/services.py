@@ -75,7 +75,7 @@ from onewindow.catalogue.choices import (
     SpecialProcedureKind,
     StepKind,
 )
-from onewindow.catalogue.formdef import initial_data, validate_submission
+from onewindow.catalogue.formdef import initial_data, validate_submission, version_form
 from onewindow.catalogue.models import CompositeService, ImplementationItem
 from onewindow.core import audit, files, workdays
 from onewindow.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
@@ -494,18 +494,18 @@ def _checked_application(case: Case, *, excused: frozenset[str]) -> dict[str, An
     material attached but the `excused`. An attachment field holds the files of the material it
     names: they are read from the case, never from input; a material attached as an electronic
     licence satisfies its field without a file."""
-    definition = case.version.content.get("form", {})
+    definition = version_form(case.version)
     data = dict(case.form_data)
     attached = _ATTACHED_READ.rows(case=case.pk)
     fields = []
-    for field in definition.get("fields", []):
-        if field.get("type") == "attachment":
-            own = [m for m in attached if m["material_key"] == field.get("material")]
-            data[field["key"]] = [m["file__token"] for m in own if m["file__token"] is not None]
+    for field in definition.fields:
+        if field.type == "attachment":
+            own = [m for m in attached if m["material_key"] == field.material]
+            data[field.key] = [m["file__token"] for m in own if m["file__token"] is not None]
             if any(m["licence_number"] for m in own):
-                field = {**field, "required": False}
+                field = field.model_copy(update={"required": False})
         fields.append(field)
-    form_data = validate_submission({**definition, "fields": fields}, data)
+    form_data = validate_submission(definition.model_copy(update={"fields": fields}), data)
     present = {m["material_key"] for m in attached}
     missing = [m for m in _materials(case).values()
                if m.get("required", True) and m["key"] not in present and m["key"] not in excused]

@@ -56,7 +56,7 @@ from onewindow.catalogue.formdef import (
     FormErrors,
     data_from_post,
     field_name,
-    parse_form_definition,
+    version_form,
 )
 from onewindow.catalogue.guide import licence_type_name
 from onewindow.core import files
@@ -165,10 +165,6 @@ def apply(request: HttpRequest, impl_code: str) -> HttpResponse:
     }, status=status)
 
 
-def _definition(case: Case) -> FormDefinition:
-    return parse_form_definition(case.version.content.get("form", {}))
-
-
 def _material_names(case: Case) -> dict[str, str]:
     return {m["key"]: m.get("name", m["key"]) for m in case.version.content.get("materials", [])}
 
@@ -260,7 +256,7 @@ def draft(request: HttpRequest, pk: int) -> HttpResponse:
             submitted = services.case_submit(actor=user, case=case, idempotency_key=key)
             return redirect("cases:receipt", pk=submitted.pk)
         return redirect("cases:detail", pk=case.pk)
-    definition = _definition(case)
+    definition = version_form(case.version)
     if request.method != "POST":
         return _render_draft(request, case, definition, data=case.form_data)
     posted = data_from_post(definition, request.POST)

@@ -50,7 +50,7 @@ from onewindow.catalogue.formdef import (
     data_from_post,
     field_name,
     initial_data,
-    parse_form_definition,
+    version_form,
 )
 from onewindow.core import files
 from onewindow.core.errors import DomainError, InvalidInput, NotFound
@@ -709,7 +709,7 @@ def intake_case_view(request: HttpRequest, pk: int) -> HttpResponse:
     case = _window_draft(actor, pk)
     if case.status != CaseStatus.DRAFT:
         return redirect("cases_workbench:case", pk=case.pk)
-    definition = parse_form_definition(case.version.content.get("form") or {})
+    definition = version_form(case.version)
     if request.method != "POST":
         return _render_intake(request, case, definition)
     data = data_from_post(definition, request.POST)
@@ -766,7 +766,7 @@ def intake_detach_view(request: HttpRequest, pk: int) -> HttpResponse:
         material = selectors.case_material(case, request.POST.get("material"))
         services.case_detach(actor=actor, case=case, material=material)
     except DomainError as exc:
-        definition = parse_form_definition(case.version.content.get("form") or {})
+        definition = version_form(case.version)
         return _render_intake(request, case, definition, error=exc.message, status=exc.status_code)
     messages.success(request, _("已移除该文件。"))
     return redirect("cases_workbench:intake_case", pk=case.pk)

@@ -13,10 +13,10 @@ The same definition renders the form on the portal and validates the submission 
       {"key": "site_photo", "label": "经营场所照片", "type": "attachment", "material": "site_photos"}
     ]}
 
-Three entry points besides the models:
+Four entry points besides the models:
 
 - `parse_form_definition(data)` validates a definition (shape and meaning) with located,
-  translated errors;
+  translated errors; `version_form(version)` is a catalogue version's form, parsed once;
 - `validate_submission(definition, data)` checks what an applicant submitted and returns the
   cleaned data, or raises `FormErrors` naming every field that needs a change;
 - `data_from_post(definition, request.POST)` turns the rendered HTML form back into the dict
@@ -43,6 +43,7 @@ import datetime
 import json
 import math
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
@@ -320,8 +321,24 @@ def parse_form_definition(data: Any) -> FormDefinition:
     return structured.parse(FormDefinition, data, labels=LABELS)
 
 
-def _definition(definition: FormDefinition | Mapping[str, Any]) -> FormDefinition:
-    return definition if isinstance(definition, FormDefinition) else parse_form_definition(definition)
+# Parsed forms by their version's content digest: a version's content never changes under its
+# digest, and a form is parsed on every submission otherwise (twice: before and under the lock).
+_FORMS_BY_DIGEST: dict[str, FormDefinition] = {}
+_FORMS_KEPT = 256
+_FORMS_WRITE = threading.Lock()
+
+
+def version_form(version: Any) -> FormDefinition:
+    """The form of a catalogue version, parsed once per content. The definition is shared:
+    change a copy (``model_copy``), never the one returned."""
+    form = _FORMS_BY_DIGEST.get(version.content_sha256)
+    if form is None:
+        form = parse_form_definition(version.content.get("form") or {})
+        with _FORMS_WRITE:
+            if len(_FORMS_BY_DIGEST) >= _FORMS_KEPT:
+                del _FORMS_BY_DIGEST[next(iter(_FORMS_BY_DIGEST))]  # the oldest parsed
+            _FORMS_BY_DIGEST[version.content_sha256] = form
+    return form
 
 
 # --- submissions ----------------------------------------------------------------------------
@@ -661,7 +678,7 @@ def validate_submission(
     field whose show_if does not hold is neither required nor kept; a field whose condition names
     a refused field is skipped until that one is fixed. Raises FormErrors listing every problem.
     """
-    definition = _definition(definition)
+    definition = parse_form_definition(definition)
     check = _Check(today or timezone.localdate())
     if not isinstance(data, Mapping):
         raise FormErrors({FORM_ERROR_KEY: _("申请表数据格式不对。")})
@@ -757,14 +774,14 @@ def data_from_post(definition: FormDefinition | Mapping[str, Any], post: Any) ->
     `f-<key>-<row>-<column>` for a table cell. Every field of the definition gets a value
     (None when absent), so the result can be rendered again as it is.
     """
-    definition = _definition(definition)
+    definition = parse_form_definition(definition)
     return {field.key: _post_value(field, post, field_name(field.key)) for field in definition.fields}
 
 
 def initial_data(definition: FormDefinition | Mapping[str, Any], known: Mapping[str, Any]) -> dict[str, Any]:
     """Starting values for a blank form: each field with a `prefill` source found in `known`
     (e.g. {"applicant.real_name": "张三"}, taken from the verified identity by the caller)."""
-    definition = _definition(definition)
+    definition = parse_form_definition(definition)
     return {
         field.key: known[field.prefill]
         for field in definition.fields

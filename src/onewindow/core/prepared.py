@@ -124,15 +124,21 @@ class PreparedRead:
 def columns(model: type, prefix: str = "") -> tuple[str, ...]:
     """Every column of `model` by attribute name, each behind `prefix` (``"user__"`` for the
     user a row points to): what a read lists to load whole instances."""
-    return tuple(f"{prefix}{field.attname}" for field in model._meta.concrete_fields)
+    return tuple(key for _, key in _keyed_columns(model, prefix))
 
 
 def loaded(model: type, values: dict[str, Any], *, prefix: str = "", using: str = "default") -> Any:
     """An instance of `model` as the ORM makes it from a row holding only these columns (by
     attribute name behind `prefix`, ``department_id`` for a foreign key); the others are
     deferred."""
-    names = [field.attname for field in model._meta.concrete_fields if f"{prefix}{field.attname}" in values]
-    return model.from_db(using, names, [values[f"{prefix}{name}"] for name in names])
+    present = [(name, key) for name, key in _keyed_columns(model, prefix) if key in values]
+    return model.from_db(using, [name for name, _ in present], [values[key] for _, key in present])
+
+
+@functools.cache
+def _keyed_columns(model: type, prefix: str) -> tuple[tuple[str, str], ...]:
+    """Each column's attribute name with its key in a row read with `prefix`."""
+    return tuple((field.attname, f"{prefix}{field.attname}") for field in model._meta.concrete_fields)
 
 
 def attach(instance: Any, relation: str, related: Any) -> None:
