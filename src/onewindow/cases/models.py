@@ -94,10 +94,16 @@ class Case(TimeStampedModel):
     number = models.CharField(_("办件编号"), max_length=60, unique=True, null=True, blank=True)
     query_code = models.CharField(_("查询码"), max_length=8, blank=True)
     item = models.ForeignKey(ImplementationItem, verbose_name=_("事项"), on_delete=models.PROTECT, related_name="cases")
-    version = models.ForeignKey(ItemVersion, verbose_name=_("事项版本"), on_delete=models.PROTECT, related_name="cases")
-    department = models.ForeignKey(Department, verbose_name=_("受理部门"), on_delete=models.PROTECT, related_name="cases")
+    # Every case action changes the status, so each UPDATE writes every index of this table anew:
+    # foreign keys no query filters on (the version, who accepted, who decided), or that lead a
+    # composite index (department, applicant), have none of their own.
+    version = models.ForeignKey(ItemVersion, verbose_name=_("事项版本"), on_delete=models.PROTECT, related_name="cases",
+                                db_index=False)
+    department = models.ForeignKey(Department, verbose_name=_("受理部门"), on_delete=models.PROTECT, related_name="cases",
+                                   db_index=False)
     region = models.ForeignKey(Region, verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="+")
-    applicant = models.ForeignKey(USER, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="cases")
+    applicant = models.ForeignKey(USER, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="cases",
+                                  db_index=False)
     enterprise = models.ForeignKey(
         Enterprise, verbose_name=_("申请单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
     )
@@ -121,7 +127,7 @@ class Case(TimeStampedModel):
     # 受理
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
     accepted_by = models.ForeignKey(
-        USER, verbose_name=_("受理人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        USER, verbose_name=_("受理人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     accepted_on_receipt = models.BooleanField(_("逾期视为受理"), default=False)
     refusal_reasons = models.TextField(_("不予受理理由"), blank=True)
@@ -143,7 +149,7 @@ class Case(TimeStampedModel):
     decision = models.CharField(_("审批结果"), max_length=10, choices=Decision.choices, blank=True)
     decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        USER, verbose_name=_("决定人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        USER, verbose_name=_("决定人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     decision_opinion = models.TextField(_("决定意见"), blank=True)
     decision_basis = models.TextField(_("决定依据"), blank=True)
