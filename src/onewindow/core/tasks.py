@@ -3,9 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
-from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from onewindow.core import notifications
@@ -30,8 +28,7 @@ def task_results_prune() -> int:
     if settings.TASK_BACKEND != "database":
         return 0
     now = timezone.now()
-    deleted, _ = DBTaskResult.objects.filter(
-        Q(status=TaskResultStatus.SUCCESSFUL, finished_at__lt=now - FINISHED_JOBS_KEPT)
-        | Q(status=TaskResultStatus.FAILED, finished_at__lt=now - FAILED_JOBS_KEPT)
-    ).delete()
+    jobs = DBTaskResult.objects
+    deleted, _ = (jobs.successful().filter(finished_at__lt=now - FINISHED_JOBS_KEPT)
+                  | jobs.failed().filter(finished_at__lt=now - FAILED_JOBS_KEPT)).delete()
     return deleted
