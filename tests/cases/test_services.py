@@ -56,8 +56,12 @@ def test_a_retried_submission_returns_the_same_case(world, item, submitted):
     assert (again.pk, again.number) == (submitted.pk, submitted.number)
     assert CaseEvent.objects.count() == events
     other = _ready(world.citizen, item)
+    events = CaseEvent.objects.count()
     with pytest.raises(DomainError, match="另一件申请"):
         services.case_submit(actor=world.citizen, case=other, idempotency_key="key-0001-abc")
+    other.refresh_from_db()
+    assert (other.status, other.number, other.idempotency_key) == (CaseStatus.DRAFT, None, None)
+    assert CaseEvent.objects.count() == events
 
 
 def test_incomplete_applications_are_refused_and_nothing_changes(world, item):
@@ -178,22 +182,43 @@ def test_concurrent_submissions_get_distinct_consecutive_numbers(world, item):
     assert sorted(n[-4:] for n in numbers) == ["0001", "0002", "0003", "0004"]
 
 
-def test_the_checks_made_before_the_number_is_taken_are_made_again_under_the_lock(world, item, monkeypatch):
+def _remove_a_material(citizen, case):
+    services.case_detach(actor=citizen, case=case, material=case.materials.get(material_key="application"))
+
+
+def _attach_it_again(citizen, case):
+    services.case_attach(actor=citizen, case=case, material_key="application", uploaded_file=_photo())
+
+
+def _clear_the_form(citizen, case):
+    services.case_save_form(actor=citizen, case=case, data={})
+
+
+def _fill_it_in_again(citizen, case):
+    services.case_save_form(actor=citizen, case=case, data={"location": "红花岗区中华南路88号"})
+
+
+@pytest.mark.parametrize(("change", "undo", "refusal"), [
+    (_remove_a_material, _attach_it_again, "还缺少这些材料"),
+    (_clear_the_form, _fill_it_in_again, "申请表有 1 处需要修改"),
+])
+def test_the_checks_made_before_the_number_is_taken_are_made_again_when_the_case_changed(
+        world, item, monkeypatch, change, undo, refusal):
     first = services.case_submit(actor=world.citizen, case=_ready(world.citizen, item), idempotency_key="key-seq-0001")
     case = _ready(world.citizen, item)
     take_number = numbering.case_number
 
-    def number_while_the_applicant_removes_a_material(impl_code, day):
-        services.case_detach(actor=world.citizen, case=case, material=case.materials.get(material_key="application"))
+    def number_while_the_applicant_changes_the_case(impl_code, day):
+        change(world.citizen, case)
         return take_number(impl_code, day)
 
-    monkeypatch.setattr(numbering, "case_number", number_while_the_applicant_removes_a_material)
-    with pytest.raises(InvalidInput, match="还缺少这些材料"):
+    monkeypatch.setattr(numbering, "case_number", number_while_the_applicant_changes_the_case)
+    with pytest.raises(InvalidInput, match=refusal):
         services.case_submit(actor=world.citizen, case=case, idempotency_key="key-seq-0002")
 
     assert Case.objects.get(pk=case.pk).status == CaseStatus.DRAFT
     monkeypatch.undo()
-    services.case_attach(actor=world.citizen, case=case, material_key="application", uploaded_file=_photo())
+    undo(world.citizen, case)
     again = services.case_submit(actor=world.citizen, case=case, idempotency_key="key-seq-0003")
     # The refused submission had taken the serial after the first one's: it stays unused.
     assert (int(first.number[-4:]), int(again.number[-4:])) == (1, 3)
@@ -209,16 +234,6 @@ def test_a_case_locked_after_it_was_read_is_the_row_under_the_lock(world, item):
 
     assert (locked.department, locked.form_data) == (world.other, {"location": "汇川区"})
     assert (locked.item, locked.applicant, locked.version) == (read.item, read.applicant, read.version)
-
-
-def test_a_retry_whose_first_attempt_commits_after_the_key_lookup_gets_the_case(world, item, submitted, monkeypatch):
-    class LookedUpBeforeTheFirstCommit:
-        def rows(self, **values):
-            return []
-
-    monkeypatch.setattr(services, "_KEYED_READ", LookedUpBeforeTheFirstCommit())
-    again = services.case_submit(actor=world.citizen, case=submitted, idempotency_key="key-0001-abc")
-    assert (again.pk, again.number, again.status) == (submitted.pk, submitted.number, CaseStatus.SUBMITTED)
 
 
 def test_every_statement_of_a_case_action_is_one_the_driver_converts_once(world, filed_case):

@@ -459,6 +459,7 @@ def case_attach(
     if material is None:
         raise InvalidInput(_("办事指南中没有这项材料。"), field="material_key")
     attached = _attach(locked, actor, material, uploaded_file, licence_number)
+    update(locked)  # stamps `updated_at`: a submission's checks read the materials (`_submit`)
     if deferred is not None:
         deferred.supplied_at = timezone.now()
         deferred.save(update_fields=["supplied_at", "updated_at"])
@@ -477,6 +478,7 @@ def case_detach(*, actor: Any, case: Case, material: CaseMaterial) -> Case:
     facts = {"material": material.material_key, "licence": material.licence_number,
              "file": material.file.sha256 if material.file else ""}
     material.delete()
+    update(locked)  # stamps `updated_at`, as attaching does
     audit.record(actor=actor, action="cases.detach", target=locked, before=facts)
     return locked
 
@@ -535,13 +537,6 @@ def _deferral(case: Case, actor: Any, deferral: list[str] | None, commitment: st
 
 
 # The case a submitting applicant's idempotency key already names, if any.
-_KEYED_READ = PreparedRead(
-    lambda applicant, key: Case.objects.filter(applicant_id=applicant, idempotency_key=key).order_by()
-    .values_list("id"),
-    applicant=int, key=str,
-)
-
-
 def case_submit(
     *, actor: Any, case: Case, idempotency_key: str, deferral: list[str] | None = None, commitment: str = "",
     joint_member: bool = False,
@@ -555,25 +550,21 @@ def case_submit(
     The case number is taken once the application passes its checks, in a statement of its own
     (inside a caller's transaction, in that one): the day's serial of the item is locked for that
     statement only, not for the whole submission, which every other submission of the item would
-    queue behind. A submission that fails after taking its number (a concurrent retry) leaves that
-    serial unused. The checks run again under the case's lock.
+    queue behind. A submission that fails after taking its number (a concurrent retry, a key the
+    applicant already used for another case) leaves that serial unused. Under the case's lock
+    the checks hold as made unless the case changed in between (`_submit`).
     """
     key = idempotency_key.strip() if isinstance(idempotency_key, str) else ""
     if not 8 <= len(key) <= 64:
         raise InvalidInput(_("提交须带8至64个字符的幂等键。"), field="idempotency_key")
-    earlier = _KEYED_READ.rows(applicant=case.applicant_id, key=key)
-    if earlier:
-        if earlier[0]["id"] != case.pk:
-            raise DomainError(_("这个幂等键已用于另一件申请。"), field="idempotency_key")
-        return Case.objects.get(pk=case.pk)
     draft = _read(case)
     if draft.idempotency_key == key:
-        return draft  # a retry whose first attempt committed since the key was looked up
-    _submission(draft, actor, deferral, commitment, joint_member)
+        return draft  # a retry whose first attempt committed
+    checked = _submission(draft, actor, deferral, commitment, joint_member)
     now = timezone.now()
     number = numbering.case_number(draft.item.impl_code, timezone.localdate(now))
-    return _submit(draft, actor, key=key, number=number, now=now, deferral=deferral, commitment=commitment,
-                   joint_member=joint_member)
+    return _submit(draft, actor, checked, key=key, number=number, now=now, commitment=commitment,
+                   joint_member=joint_member, deferral=deferral)
 
 
 def _submission(case: Case, actor: Any, deferral: list[str] | None, commitment: str,
@@ -587,12 +578,16 @@ def _submission(case: Case, actor: Any, deferral: list[str] | None, commitment: 
 
 
 @transaction.atomic
-def _submit(draft: Case, actor: Any, *, key: str, number: str, now: dt.datetime, deferral: list[str] | None,
-            commitment: str, joint_member: bool) -> Case:
+def _submit(draft: Case, actor: Any, checked: tuple[Transition, dict[str, Any], list[str]], *, key: str, number: str,
+            now: dt.datetime, deferral: list[str] | None, commitment: str, joint_member: bool) -> Case:
     locked = _relock(draft)
     if locked.idempotency_key == key:
         return locked  # a retry that waited for the lock while the first attempt committed
-    transition, locked.form_data, deferred = _submission(locked, actor, deferral, commitment, joint_member)
+    # What the checks read is the case row and its materials, and every change to either stamps
+    # the row's `updated_at` (attaching and detaching too): an unchanged stamp keeps their verdict.
+    if locked.updated_at != draft.updated_at:
+        checked = _submission(locked, actor, deferral, commitment, joint_member)
+    transition, locked.form_data, deferred = checked
     before = _move(locked, transition)
     today = timezone.localdate(now)
     locked.number = number
@@ -615,9 +610,10 @@ def _submit(draft: Case, actor: Any, *, key: str, number: str, now: dt.datetime,
     try:
         update(locked)
     except IntegrityError:
-        # The same key was used by a concurrent retry that committed first; the refusal rolls
-        # the whole submission back, so no savepoint is needed to go on after the error.
-        raise DomainError(_("这件申请已经提交，请勿重复提交。")) from None
+        # Another case of the applicant holds the key (a retry of the same case waits for the
+        # lock and finds its key above); the refusal rolls the whole submission back, so no
+        # savepoint is needed to go on after the error.
+        raise DomainError(_("这个幂等键已用于另一件申请。"), field="idempotency_key") from None
     if locked.status == S.SUBMITTED:
         _tell_applicant(locked, _("申请已提交"), _("您的申请（办件编号 %(number)s，查询码 %(code)s）已提交，"
                                               "窗口将在 %(due)s 前作出受理决定。")
