@@ -171,3 +171,22 @@ def test_a_decision_that_cannot_be_carried_out_leaves_the_submission_to_the_wind
     assert case.events.get(action="auto_check").note == "\n".join([*EXPLANATION, "申请人身份尚未核验，不能签发电子证照。"])
     assert Notification.objects.filter(recipient=world.citizen, subject="申请已提交").exists()
     assert services.case_accept(actor=world.clerk, case=case).status == CaseStatus.IN_REVIEW
+
+
+def test_the_sweep_leaves_a_decision_it_cannot_carry_out_to_the_window_once(world, filed_case, rules, monkeypatch):
+    case = filed_case()  # submitted before the item had rules
+    asked = rules("approved")
+
+    def refuse(case):
+        raise DomainError("申请人身份尚未核验，不能签发电子证照。")
+
+    monkeypatch.setattr(hooks, "issue_result", refuse)
+    assert services.auto_decide_sweep() == 0
+
+    case = Case.objects.get(pk=case.pk)
+    assert (case.status, case.decision) == (CaseStatus.SUBMITTED, "")
+    assert case.auto_checked_at and not case.steps.exists()
+    assert list(case.events.filter(action__startswith="auto").values_list("action", "note")) == [
+        ("auto_check", "\n".join([*EXPLANATION, "申请人身份尚未核验，不能签发电子证照。"]))]
+    assert AuditEntry.objects.filter(action="cases.auto_decide", object_id=str(case.pk)).count() == 0
+    assert services.auto_decide_sweep() == 0 and asked == [case.pk, case.pk]  # judged again only to record why

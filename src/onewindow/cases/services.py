@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import json
 import operator
+from collections.abc import Callable
 from functools import partial, reduce
 from typing import Any
 
@@ -563,8 +564,9 @@ def case_submit(
     checked = _submission(draft, actor, deferral, commitment, joint_member)
     now = timezone.now()
     number = numbering.case_number(draft.item.impl_code, timezone.localdate(now))
-    return _submit(draft, actor, checked, key=key, number=number, now=now, commitment=commitment,
-                   joint_member=joint_member, deferral=deferral)
+    return _judged(lambda refusal: _submit(draft, actor, checked, key=key, number=number, now=now,
+                                           commitment=commitment, joint_member=joint_member, deferral=deferral,
+                                           refusal=refusal))
 
 
 def _submission(case: Case, actor: Any, deferral: list[str] | None, commitment: str,
@@ -579,7 +581,7 @@ def _submission(case: Case, actor: Any, deferral: list[str] | None, commitment: 
 
 @transaction.atomic
 def _submit(draft: Case, actor: Any, checked: tuple[Transition, dict[str, Any], list[str]], *, key: str, number: str,
-            now: dt.datetime, deferral: list[str] | None, commitment: str, joint_member: bool) -> Case:
+            now: dt.datetime, deferral: list[str] | None, commitment: str, joint_member: bool, refusal: str) -> Case:
     locked = _relock(draft)
     if locked.idempotency_key == key:
         return locked  # a retry that waited for the lock while the first attempt committed
@@ -606,7 +608,7 @@ def _submit(draft: Case, actor: Any, checked: tuple[Transition, dict[str, Any], 
     # 秒批: an item with approval rules is judged in the same transaction, under the same lock;
     # the case row is written once, and a decided applicant hears of the decision only.
     if locked.joint_id is None and hooks.may_auto_decide(locked.item_id):
-        _judge(locked)
+        _judge(locked, refusal)
     try:
         update(locked)
     except IntegrityError:
@@ -1139,39 +1141,58 @@ def case_auto_decide(*, case: Case) -> Case:
     Any other case is returned unchanged."""
     if not hooks.may_auto_decide(case.item_id):  # no rules for the item: not even a transaction
         return case
-    return _auto_decide(case)
+    return _judged(lambda refusal: _auto_decide(case, refusal))
 
 
 @transaction.atomic
-def _auto_decide(case: Case) -> Case:
+def _auto_decide(case: Case, refusal: str) -> Case:
     locked = _lock(case)
     # A member of a joint case is accepted by the lead window with the others (一口受理).
     if locked.status != S.SUBMITTED or locked.auto_checked_at is not None or locked.joint_id is not None:
         return locked
-    _judge(locked)
+    _judge(locked, refusal)
     update(locked)
     return locked
 
 
-def _judge(locked: Case) -> None:
+class _DecisionRefused(Exception):
+    """The rules decided, and carrying the decision out was refused (its licence cannot be
+    issued, say): the transaction that tried is rolled back whole and the case judged again."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _judged(attempt: Callable[[str], Case]) -> Case:
+    """`attempt(refusal)`, a transaction that judges a case: once with no refusal, and, when
+    the decision it reached was refused, once more with the reason, so that the case goes to the
+    window with it. A refusal is rare; rolling back and redoing the transaction then spares every
+    decision a savepoint."""
+    try:
+        return attempt("")
+    except _DecisionRefused as refused:
+        return attempt(refused.reason)
+
+
+def _judge(locked: Case, refusal: str) -> None:
     """The rules' verdict on a submitted case, locked in the caller's transaction, carried out;
-    the caller saves the case (a submission writes its row once, submitted and decided)."""
+    the caller saves the case (a submission writes its row once, submitted and decided). With a
+    `refusal` (`_judged`) a decision of the rules is not carried out again: the reason joins the
+    explanation and the window handles the case."""
     locked.auto_checked_at = timezone.now()
     verdict = hooks.auto_decision(locked)
     if verdict is None:  # the item has no rules
         return
     explanation = "\n".join(verdict.explanation) or str(_("（规则未给出说明）"))
     if verdict.outcome in (Decision.APPROVED, Decision.DENIED):
-        submitted = {field.attname: getattr(locked, field.attname) for field in Case._meta.concrete_fields}
-        try:
-            # A decision refused on the way (its licence cannot be issued) leaves no trace of it.
-            with transaction.atomic():
+        if not refusal:
+            try:
                 _decide_by_rules(locked, verdict, explanation)
+            except DomainError as refused:
+                raise _DecisionRefused(refused.message) from refused
             return
-        except DomainError as refusal:
-            for attname, value in submitted.items():
-                setattr(locked, attname, value)
-            explanation = f"{explanation}\n{refusal.message}"
+        explanation = f"{explanation}\n{refusal}"
     transition = CASE_LIFECYCLE.check("auto_check", state=locked.status, actor=None, obj=locked)
     _record(locked, None, transition.action, locked.status, note=explanation, rule_set=verdict.rule_set,
             explanation=verdict.explanation)
