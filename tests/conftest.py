@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from onewindow.accounts.choices import AccountKind
 from onewindow.complaints import reference as complaints_reference
+from onewindow.core import workdays
 from onewindow.core.testing.access_matrix import login_as
 
 
@@ -40,6 +41,14 @@ def reference_check_not_due(monkeypatch):
     tests only at the first read after the cache is emptied, so that counted queries do not
     depend on the clock. Its own tests drop the cache entry to make the check due."""
     monkeypatch.setattr(complaints_reference, "CHECK_SECONDS", 3600)
+
+
+@pytest.fixture(autouse=True)
+def calendar_of_this_test():
+    """Each test reads the working-day calendar of its own database. A calendar edit leaves the
+    thread reading its own transaction's calendar until that transaction is over, and an earlier
+    test's was rolled back, which no hook reports; outside tests the next read after it notices."""
+    workdays._committed()
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,7 @@ from onewindow.core.prepared import (
     insert,
     loaded,
     loaded_along,
+    statement_cursor,
     update,
 )
 from onewindow.core.services.regions import region_create
@@ -209,3 +210,28 @@ def test_update_writes_every_field_as_save_would(regions, admin_user, django_ass
         update(district)
     with pytest.raises(TypeError, match="signal receivers"):
         update(RoleAssignment(pk=1, user=admin_user))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_statements_share_a_cursor_while_the_database_connection_lasts(regions, admin_user):
+    cursor = statement_cursor(connection)
+    assert [row["code"] for row in CHILDREN.rows(parent="520000", name="")] == ["520100", "520300"]
+    note = Notification(recipient=admin_user, kind="system", subject="共用游标", body="")
+    insert(note)
+    note.subject = "共用游标（改）"
+    update(note)
+    assert statement_cursor(connection) is cursor
+    assert Notification.objects.get(pk=note.pk).subject == "共用游标（改）"
+
+    connection.close()  # as at the end of a request: the next statement opens another connection
+    fresh = statement_cursor(connection)
+    assert fresh is not cursor
+    assert [row["code"] for row in CHILDREN.rows(parent="520300", name="")] == ["520302"]
+    assert statement_cursor(connection) is fresh
+
+
+def test_while_queries_are_logged_each_statement_is_logged(regions):
+    with CaptureQueriesContext(connection) as queries:
+        assert statement_cursor(connection) is not statement_cursor(connection)
+        CHILDREN.rows(parent="520000", name="")
+    assert len(queries) == 1

@@ -20,6 +20,7 @@ from django.db import connection
 
 from onewindow.cases.choices import DocumentKind
 from onewindow.cases.models import DailySerial
+from onewindow.core.prepared import statement_cursor
 
 # No 0/O, 1/I/L: a code read out over the phone or typed from paper is not mistaken.
 QUERY_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -43,13 +44,13 @@ def next_serial(prefix: str, day: dt.date) -> int:
     """One statement (INSERT … ON CONFLICT … RETURNING, PostgreSQL and SQLite ≥ 3.35), where the
     ORM would need a savepoint and three; outside a transaction, a transaction of its own."""
     table = connection.ops.quote_name(DailySerial._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (impl_code, day, last) VALUES (%s, %s, 1) "
-            f"ON CONFLICT (impl_code, day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [prefix, day],
-        )
-        return cursor.fetchone()[0]
+    cursor = statement_cursor(connection)
+    cursor.execute(
+        f"INSERT INTO {table} (impl_code, day, last) VALUES (%s, %s, 1) "
+        f"ON CONFLICT (impl_code, day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+        [prefix, day],
+    )
+    return cursor.fetchone()[0]
 
 
 def case_number(impl_code: str, day: dt.date) -> str:

@@ -12,6 +12,8 @@ does before it changes them; the rows it joins are read, not locked.
 ``insert`` and ``update`` write rows the same way: one INSERT or UPDATE whose SQL is made once
 per model (and row count) and connection, instead of the ORM compiling it for every row a
 service adds or changes. Neither sends save signals, so a model something listens to is refused.
+
+All three run on one cursor per connection (`statement_cursor`).
 """
 
 import datetime as dt
@@ -23,6 +25,27 @@ from typing import Any
 from django.db import DatabaseError, connections
 from django.db.models import Model, QuerySet, signals
 from django.db.transaction import TransactionManagementError
+
+
+# Per thread, as Django's connections are: the database connection its kept cursor belongs to.
+_kept = threading.local()
+
+
+def statement_cursor(connection: Any) -> Any:
+    """A cursor of `connection` (a Django connection) for one statement whose rows are fetched
+    at once, the same cursor for every such statement while the underlying database connection
+    is the same. A new cursor per statement (Django's wrapper around it, the driver's cursor and
+    its cache of how each type of parameter is sent) cost as much as sending a short statement.
+    While queries are logged (DEBUG, a test counting them) each statement gets the logging cursor
+    Django would give it."""
+    if connection.queries_logged:
+        return connection.cursor()
+    connection.ensure_connection()
+    kept = getattr(_kept, connection.alias, None)
+    if kept is None or kept[0] is not connection.connection:
+        kept = (connection.connection, connection.cursor())
+        setattr(_kept, connection.alias, kept)
+    return kept[1]
 
 
 class _Text(str):
@@ -113,9 +136,9 @@ class PreparedRead:
         bound = list(params)
         for index, name in slots.items():
             bound[index] = adapters[name](values[name])
-        with connection.cursor() as cursor:
-            cursor.execute(sql, bound)
-            fetched = cursor.fetchall()
+        cursor = statement_cursor(connection)
+        cursor.execute(sql, bound)
+        fetched = cursor.fetchall()
         if converters:
             fetched = compiler.apply_converters(fetched, converters)
         return [dict(zip(fields, row)) for row in fetched]
@@ -219,9 +242,9 @@ def insert(*instances: Model, using: str = "default") -> None:
     connection, fields = connections[using], _written_fields(model)
     params = [field.get_db_prep_save(field.pre_save(instance, True), connection)
               for instance in instances for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(model, using, len(instances)), params)
-        ids = cursor.fetchall()
+    cursor = statement_cursor(connection)
+    cursor.execute(_insert_sql(model, using, len(instances)), params)
+    ids = cursor.fetchall()
     for instance, (pk,) in zip(instances, ids, strict=True):
         instance.pk = pk
         instance._state.adding = False
@@ -244,7 +267,7 @@ def update(instance: Model, using: str = "default") -> None:
     params = [field.get_db_prep_save(field.pre_save(instance, False), connection)
               for field in _written_fields(model) if not field.primary_key]
     params.append(model._meta.pk.get_db_prep_value(instance.pk, connection))
-    with connection.cursor() as cursor:
-        cursor.execute(_update_sql(model, using), params)
-        if cursor.rowcount != 1:
-            raise DatabaseError("Forced update did not affect any rows.")
+    cursor = statement_cursor(connection)
+    cursor.execute(_update_sql(model, using), params)
+    if cursor.rowcount != 1:
+        raise DatabaseError("Forced update did not affect any rows.")
