@@ -4,6 +4,7 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -227,6 +228,22 @@ def test_a_retried_submission_returns_the_same_case(world, citizen_api, draft):
                              **{"Idempotency-Key": "retry-0003-abcd"}), 400, field="idempotency_key")
     refused(citizen_api.post(f"/{other}/submit"), 400, field="idempotency_key", says="幂等键")
     assert Case.objects.get(pk=other).status == CaseStatus.DRAFT
+
+
+def test_a_submission_reads_its_case_once_before_it_locks_it(citizen_api, draft):
+    case_id = draft()
+    case_reads: list[str] = []
+
+    def capture(execute, sql, params, many, context):
+        if sql.startswith("SELECT") and ' FROM "cases_case" ' in sql:
+            case_reads.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        ok(citizen_api.post(f"/{case_id}/submit", **{"Idempotency-Key": "one-read-0001"}))
+
+    # The applicant's case read whole (scoped), then its own row under the lock.
+    assert len(case_reads) == 2
 
 
 @pytest.mark.django_db(transaction=True)

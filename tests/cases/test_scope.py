@@ -59,17 +59,18 @@ def cases(world, item, filed_case):
     }
 
 
-def _acts_on(actor, pk) -> bool:
+def _acts_on(actor, pk, *, whole=False) -> bool:
     try:
-        return selectors.case_to_act_on(actor, pk).pk == pk
+        return selectors.case_to_act_on(actor, pk, whole=whole).pk == pk
     except NotFound:
         return False
 
 
-def test_an_action_may_name_exactly_the_cases_the_actor_sees(actors, cases):
+@pytest.mark.parametrize("whole", [False, True], ids=["place", "whole case"])
+def test_an_action_may_name_exactly_the_cases_the_actor_sees(actors, cases, whole):
     seen = {(who, what): selectors.visible_cases(actor).filter(pk=pk).exists()
             for (who, actor), (what, pk) in itertools.product(actors.items(), cases.items())}
-    acted = {(who, what): _acts_on(actor, pk)
+    acted = {(who, what): _acts_on(actor, pk, whole=whole)
              for (who, actor), (what, pk) in itertools.product(actors.items(), cases.items())}
 
     assert acted == seen
@@ -85,4 +86,18 @@ def test_an_action_may_name_exactly_the_cases_the_actor_sees(actors, cases):
 
 def test_a_case_that_does_not_exist_is_not_found_for_anyone(actors, cases):
     missing = max(cases.values()) + 1000
-    assert not any(_acts_on(actor, missing) for actor in actors.values())
+    assert not any(_acts_on(actor, missing, whole=whole) for actor in actors.values() for whole in (False, True))
+
+
+@pytest.mark.parametrize("who", ["citizen", "clerk"])
+def test_a_whole_case_comes_with_the_rows_it_points_to(actors, cases, who, django_assert_num_queries):
+    pk = cases["filed by the clerk"]
+    with django_assert_num_queries(1):
+        case = selectors.case_to_act_on(actors[who], pk, whole=True)
+    expected = Case.objects.select_related(*selectors.CASE_READ_ALONG).get(pk=pk)
+    with django_assert_num_queries(0):
+        assert not case.get_deferred_fields()
+        assert (case.form_data, case.status, case.version.content, case.department.region.path,
+                case.applicant.id_number, case.item.impl_code) == (
+            expected.form_data, expected.status, expected.version.content, expected.department.region.path,
+            expected.applicant.id_number, expected.item.impl_code)

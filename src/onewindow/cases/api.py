@@ -841,8 +841,9 @@ def case_submit(
     key = header_key if header_key is not None else payload.idempotency_key
     if header_key is not None and payload.idempotency_key is not None and header_key != payload.idempotency_key:
         raise InvalidInput(_("请求头与请求体中的幂等键不一致。"), field="idempotency_key")
-    case = services.case_submit(actor=request.auth, case=_case_to_act_on(request, case_id), idempotency_key=key or "",
-                                deferral=payload.deferral, commitment=payload.commitment)
+    case = services.case_submit(actor=request.auth, case=selectors.case_to_act_on(request.auth, case_id, whole=True),
+                                idempotency_key=key or "", deferral=payload.deferral, commitment=payload.commitment,
+                                just_read=True)
     return _case_out(case, timezone.localdate())
 
 

@@ -21,7 +21,7 @@ from onewindow.cases.choices import CaseStatus, JointStatus, StepStatus
 from onewindow.cases.models import Case, CaseDocument, CaseMaterial, CaseStep, JointCase
 from onewindow.core.errors import NotFound
 from onewindow.core.models import Region
-from onewindow.core.prepared import PreparedRead, loaded
+from onewindow.core.prepared import PreparedRead, columns_along, loaded, loaded_along
 
 _RELATED = ("item", "department", "applicant", "region")
 
@@ -61,20 +61,33 @@ def case_for(actor: Any, pk: int) -> Case:
     return case
 
 
+# The rows a case points to, which the services read with it (a case keeps them from its start).
+CASE_POINTS_TO = ("department", "version", "item", "region", "applicant")
+CASE_READ_ALONG = (*CASE_POINTS_TO, "department__region")
+
+
+def _fields(listed: tuple[str, ...]) -> tuple[str, ...]:
+    """The fields a read lists; none listed, every column of the case and of the rows it points to."""
+    return listed or columns_along(Case, CASE_READ_ALONG)
+
+
+def _own_case_read(*fields: str) -> PreparedRead:
+    return PreparedRead(
+        lambda user, pk: Case.objects.filter(_own_q(user), pk=pk).order_by().values_list(*_fields(fields)),
+        user=int, pk=int)
+
+
+def _case_read(*fields: str) -> PreparedRead:
+    return PreparedRead(lambda pk: Case.objects.filter(pk=pk).order_by().values_list(*_fields(fields)), pk=int)
+
+
 # An applicant's or agent's action names one of their cases: one statement, its SQL built once.
-_OWN_CASE_READ = PreparedRead(
-    lambda user, pk: Case.objects.filter(_own_q(user), pk=pk).order_by()
-    .values_list("id", "applicant_id"),
-    user=int, pk=int,
-)
-
-
+_OWN_CASE_READ = _own_case_read("id", "applicant_id")
 # Staff: where the case is, which the actor's scope is checked against as `visible_cases` would.
-_CASE_PLACE_READ = PreparedRead(
-    lambda pk: Case.objects.filter(pk=pk).order_by()
-    .values_list("id", "applicant_id", "filed_by_id", "status", "department_id", "department__region__path"),
-    pk=int,
-)
+_CASE_PLACE_READ = _case_read("id", "applicant_id", "filed_by_id", "status", "department_id",
+                              "department__region__path")
+# The same reads of the whole case with the rows it points to (`whole`).
+_OWN_WHOLE_CASE_READ, _WHOLE_CASE_READ = _own_case_read(), _case_read()
 
 
 def _visible(actor: Any, place: dict[str, Any]) -> bool:
@@ -87,18 +100,20 @@ def _visible(actor: Any, place: dict[str, Any]) -> bool:
         actor, department_id=place["department_id"], region_path=place["department__region__path"])
 
 
-def case_to_act_on(actor: Any, pk: int) -> Case:
+def case_to_act_on(actor: Any, pk: int, *, whole: bool = False) -> Case:
     """The case an action names, scoped exactly as `case_for` scopes it, in one statement whose
     SQL is built once: for an applicant `my_cases` as a filter; for staff the case's place,
     checked against their scope (read with their token or session). The service locks and
-    reads the whole row itself, so only the id and the applicant are kept here."""
+    reads the whole row itself, so only the id and the applicant are kept here; or, with
+    `whole`, the whole case with the rows it points to, for a service that checks the case
+    before it locks it (a submission, `services.case_submit(..., just_read=True)`)."""
     if _is_user(actor) and actor.kind != AccountKind.STAFF:
-        found = [loaded(Case, row) for row in _OWN_CASE_READ.rows(user=actor.pk, pk=pk)]
+        rows = (_OWN_WHOLE_CASE_READ if whole else _OWN_CASE_READ).rows(user=actor.pk, pk=pk)
     else:
-        found = [loaded(Case, row) for row in _CASE_PLACE_READ.rows(pk=pk) if _visible(actor, row)]
-    if not found:
+        rows = [row for row in (_WHOLE_CASE_READ if whole else _CASE_PLACE_READ).rows(pk=pk) if _visible(actor, row)]
+    if not rows:
         raise NotFound(_("没有找到该办件。"))
-    return found[0]
+    return loaded_along(Case, rows[0], CASE_READ_ALONG) if whole else loaded(Case, rows[0])
 
 
 def case_by_number(actor: Any, number: str) -> Case:

@@ -68,6 +68,7 @@ from onewindow.cases.models import (
     SpecialProcedureRun,
     SupplementNotice,
 )
+from onewindow.cases.selectors import CASE_POINTS_TO, CASE_READ_ALONG
 from onewindow.catalogue import composite as combining
 from onewindow.catalogue.choices import (
     CaseType,
@@ -185,15 +186,12 @@ CASE_LIFECYCLE = Lifecycle(
 
 
 # Every action locks its case with what its checks and records read; the SQL is built once.
-# (The rows a case points to: it keeps them from its start.)
-_POINTS_TO = ("department", "version", "item", "region", "applicant")
-_LOCKED_ALONG = (*_POINTS_TO, "department__region")
 
 
 def _case_read(*, locks: bool) -> PreparedRead:
     cases = Case.objects.select_for_update(of=("self",)) if locks else Case.objects.all()
     return PreparedRead(
-        lambda pk: cases.filter(pk=pk).order_by().values_list(*columns_along(Case, _LOCKED_ALONG)), pk=int)
+        lambda pk: cases.filter(pk=pk).order_by().values_list(*columns_along(Case, CASE_READ_ALONG)), pk=int)
 
 
 _LOCK_READ, _READ = _case_read(locks=True), _case_read(locks=False)
@@ -203,7 +201,7 @@ def _loaded_case(read: PreparedRead, case: Case) -> Case:
     rows = read.rows(pk=case.pk)
     if not rows:
         raise Case.DoesNotExist
-    return loaded_along(Case, rows[0], _LOCKED_ALONG)
+    return loaded_along(Case, rows[0], CASE_READ_ALONG)
 
 
 def _lock(case: Case) -> Case:
@@ -228,7 +226,7 @@ def _relock(read: Case) -> Case:
     if not rows:
         raise Case.DoesNotExist
     locked = loaded(Case, rows[0])
-    for relation in _POINTS_TO:
+    for relation in CASE_POINTS_TO:
         if getattr(locked, f"{relation}_id") != getattr(read, f"{relation}_id"):
             return _lock(read)
         attach(locked, relation, getattr(read, relation))
@@ -540,10 +538,12 @@ def _deferral(case: Case, actor: Any, deferral: list[str] | None, commitment: st
 # The case a submitting applicant's idempotency key already names, if any.
 def case_submit(
     *, actor: Any, case: Case, idempotency_key: str, deferral: list[str] | None = None, commitment: str = "",
-    joint_member: bool = False,
+    joint_member: bool = False, just_read: bool = False,
 ) -> Case:
     """Submit the application; a retry with the same key returns the submitted case unchanged.
     When the item has approval rules (智慧审批) they judge the submission at once (`_judge`).
+    `just_read`: the caller read the case whole a moment ago (`selectors.case_to_act_on(...,
+    whole=True)`), and the checks before the lock are made on it instead of on a new read.
 
     `deferral` names secondary materials the applicant will hand in later (容缺受理), with
     `commitment`, the applicant's signed undertaking to do so by the deadline the window sets.
@@ -558,7 +558,7 @@ def case_submit(
     key = idempotency_key.strip() if isinstance(idempotency_key, str) else ""
     if not 8 <= len(key) <= 64:
         raise InvalidInput(_("提交须带8至64个字符的幂等键。"), field="idempotency_key")
-    draft = _read(case)
+    draft = case if just_read else _read(case)
     if draft.idempotency_key == key:
         return draft  # a retry whose first attempt committed
     checked = _submission(draft, actor, deferral, commitment, joint_member)
