@@ -186,8 +186,6 @@ CASE_LIFECYCLE = Lifecycle(
 
 
 # Every action locks its case with what its checks and records read; the SQL is built once.
-
-
 def _case_read(*, locks: bool) -> PreparedRead:
     cases = Case.objects.select_for_update(of=("self",)) if locks else Case.objects.all()
     return PreparedRead(
@@ -535,7 +533,6 @@ def _deferral(case: Case, actor: Any, deferral: list[str] | None, commitment: st
     return keys
 
 
-# The case a submitting applicant's idempotency key already names, if any.
 def case_submit(
     *, actor: Any, case: Case, idempotency_key: str, deferral: list[str] | None = None, commitment: str = "",
     joint_member: bool = False, just_read: bool = False,
