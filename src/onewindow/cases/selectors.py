@@ -86,8 +86,9 @@ _OWN_CASE_READ = _own_case_read("id", "applicant_id")
 # Staff: where the case is, which the actor's scope is checked against as `visible_cases` would.
 _CASE_PLACE_READ = _case_read("id", "applicant_id", "filed_by_id", "status", "department_id",
                               "department__region__path")
-# The same reads of the whole case with the rows it points to (`whole`).
-_OWN_WHOLE_CASE_READ, _WHOLE_CASE_READ = _own_case_read(), _case_read()
+# The same reads of the whole case with the rows it points to (`whole`). The second is not
+# scoped: whoever uses it checks the row (`_visible`), or acts for a caller who did.
+_OWN_WHOLE_CASE_READ, WHOLE_CASE_READ = _own_case_read(), _case_read()
 
 
 def _visible(actor: Any, place: dict[str, Any]) -> bool:
@@ -110,7 +111,7 @@ def case_to_act_on(actor: Any, pk: int, *, whole: bool = False) -> Case:
     if _is_user(actor) and actor.kind != AccountKind.STAFF:
         rows = (_OWN_WHOLE_CASE_READ if whole else _OWN_CASE_READ).rows(user=actor.pk, pk=pk)
     else:
-        rows = [row for row in (_WHOLE_CASE_READ if whole else _CASE_PLACE_READ).rows(pk=pk) if _visible(actor, row)]
+        rows = [row for row in (WHOLE_CASE_READ if whole else _CASE_PLACE_READ).rows(pk=pk) if _visible(actor, row)]
     if not rows:
         raise NotFound(_("没有找到该办件。"))
     return loaded_along(Case, rows[0], CASE_READ_ALONG) if whole else loaded(Case, rows[0])

@@ -68,7 +68,7 @@ from onewindow.cases.models import (
     SpecialProcedureRun,
     SupplementNotice,
 )
-from onewindow.cases.selectors import CASE_POINTS_TO, CASE_READ_ALONG
+from onewindow.cases.selectors import CASE_POINTS_TO, CASE_READ_ALONG, WHOLE_CASE_READ
 from onewindow.catalogue import composite as combining
 from onewindow.catalogue.choices import (
     CaseType,
@@ -186,13 +186,11 @@ CASE_LIFECYCLE = Lifecycle(
 
 
 # Every action locks its case with what its checks and records read; the SQL is built once.
-def _case_read(*, locks: bool) -> PreparedRead:
-    cases = Case.objects.select_for_update(of=("self",)) if locks else Case.objects.all()
-    return PreparedRead(
-        lambda pk: cases.filter(pk=pk).order_by().values_list(*columns_along(Case, CASE_READ_ALONG)), pk=int)
-
-
-_LOCK_READ, _READ = _case_read(locks=True), _case_read(locks=False)
+_LOCK_READ = PreparedRead(
+    lambda pk: Case.objects.select_for_update(of=("self",)).filter(pk=pk).order_by()
+    .values_list(*columns_along(Case, CASE_READ_ALONG)),
+    pk=int,
+)
 
 
 def _loaded_case(read: PreparedRead, case: Case) -> Case:
@@ -208,7 +206,7 @@ def _lock(case: Case) -> Case:
 
 def _read(case: Case) -> Case:
     """The case as `_lock` reads it, without the lock: for checks made again under it."""
-    return _loaded_case(_READ, case)
+    return _loaded_case(WHOLE_CASE_READ, case)
 
 
 _OWN_ROW_LOCK_READ = PreparedRead(
